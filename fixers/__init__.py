@@ -1,0 +1,1 @@
+"""The fixers, one module per problem; the chain order lives in manifesto.registry."""

@@ -1,0 +1,34 @@
+"""The lossless Dockerfile syntax tree."""
+
+from manifesto.cst.nodes import (
+    Blank,
+    Comment,
+    Directive,
+    Dockerfile,
+    Element,
+    Flag,
+    Heredoc,
+    Instruction,
+    Line,
+    LogicalLine,
+    Role,
+    Span,
+)
+from manifesto.cst.parser import ParseError, parse
+
+__all__ = [
+    "Blank",
+    "Comment",
+    "Directive",
+    "Dockerfile",
+    "Element",
+    "Flag",
+    "Heredoc",
+    "Instruction",
+    "Line",
+    "LogicalLine",
+    "ParseError",
+    "Role",
+    "Span",
+    "parse",
+]

@@ -1,0 +1,65 @@
+"""Diagnostics as reporters see them: positions resolved to rows and columns.
+
+Rows and columns are 1-based; columns count characters (code points) from the
+start of the line, as ruff does. ``end_location`` is exclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from manifesto.edits import Applicability
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    row: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class EditReport:
+    content: str
+    location: Location
+    end_location: Location
+    start: int
+    """Character offset of the edit in the file text."""
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class FixReport:
+    applicability: Applicability
+    message: str
+    edits: tuple[EditReport, ...]
+    applied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    name: str
+    message: str
+    filename: str
+    location: Location
+    end_location: Location
+    fix: FixReport | None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a fixer module declares about itself in its ``INFO``."""
+
+    code: str
+    """Stable code, e.g. ``MF101``; never changes once released."""
+    name: str
+    """The problem, in snake case: ``apt_lists_kept``."""
+    title: str
+    """The cure, one line: ``Delete the apt lists in the RUN that fetched them``."""
+    applicability: Applicability | None
+    """The applicability of the fix this rule offers, or None when it only reports."""
+    related: tuple[str, ...] = ()
+    """Related codes of other tools: ``DL3009`` (hadolint), ``buildkit:JSONArgsRecommended``."""
+    doc: str = ""
+    """The module docstring: What it does / Why / Example / Fix safety / Caveats / Related."""
