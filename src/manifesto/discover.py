@@ -1,0 +1,698 @@
+"""Finding Dockerfiles: walking directories the way ruff walks Python files.
+
+What counts as a Dockerfile by name (see :func:`is_dockerfile_name`):
+
+* ``Dockerfile``, ``Containerfile`` and their lower-case spellings;
+* ``Dockerfile.*``, ``Dockerfile-*``, ``Dockerfile_*`` and the same for
+  ``Containerfile`` (real repositories use ``Dockerfile-base``,
+  ``Dockerfile_tidyverse_4.0.0``, ``Dockerfile.ubi.openjdk8``);
+* ``*.Dockerfile``, ``*.dockerfile``, ``*.Containerfile``, ``*.containerfile``;
+
+but never templates, backups, editor droppings or documentation
+(``Dockerfile.j2``, ``Dockerfile.in``, ``Dockerfile~``, ``Dockerfile.md``,
+``Dockerfile.dockerignore``...): rewriting those would corrupt the thing that
+*generates* a Dockerfile, or a file that is not one at all.
+
+A path given explicitly that is a file is always yielded, whatever its name,
+unless ``force_exclude`` is set and an exclude pattern matches it or one of
+its directories below the project root. Directories given explicitly are
+walked even when excluded or git-ignored (as ruff does); what is *inside*
+them is filtered.
+
+Patterns (``exclude``, ``extend_exclude``, ``.gitignore`` lines) share one
+gitignore-style engine: ``*`` and ``?`` stop at ``/``; ``**`` spans
+directories; ``[...]`` classes (``!``/``^`` negation, ranges, POSIX classes);
+``\\`` escapes; a trailing ``/`` matches directories only; a pattern holding a
+``/`` (other than a trailing one) is anchored to its base directory (the
+project root for exclude patterns, the ``.gitignore``'s directory otherwise),
+while one without a slash matches a name at any depth; ``!`` re-includes, and
+the last matching pattern wins. Files under an excluded directory are never
+re-included, because the walk never enters it.
+
+``.gitignore`` files are read without git: in every walked directory, in the
+ancestors of a walked directory up to the enclosing repository (the nearest
+directory holding ``.git``) or, outside any repository, up to the project
+root; plus ``.git/info/exclude`` of the repository. Deeper files take
+precedence over shallower ones, and ``info/exclude`` has the lowest
+precedence. A nested repository (a directory holding ``.git``) starts afresh,
+as git does. The global ``core.excludesFile`` is not read.
+
+Symbolic links: a symlinked file is yielded under its link path unless its
+target is also reached directly; a symlinked directory is followed unless its
+target was already walked, which also stops loops. Both are deferred until
+everything reachable without links has been walked, so a file is always
+reported under its real route when it has one. Every file is yielded at most
+once (keyed by its real path), so a fixer never writes the same file twice.
+
+Errors (unreadable directory, missing explicit path, unreadable
+``.gitignore``) never stop the walk; they are passed to ``on_error`` as
+:class:`DiscoveryError` values whose ``str()`` is ``path: message``.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_EXCLUDE",
+    "Discovery",
+    "DiscoveryError",
+    "Pattern",
+    "PatternSet",
+    "compile_pattern",
+    "discover",
+    "is_dockerfile_name",
+    "iter_dockerfiles",
+]
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".bzr",
+    ".direnv",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pycache__",
+    "node_modules",
+    "venv",
+)
+"""Directories skipped unless ``exclude`` is overridden (``extend_exclude`` adds)."""
+
+# ---------------------------------------------------------------------------
+# Names
+
+
+_STEMS = ("Dockerfile", "Containerfile")
+_EXACT_NAMES = frozenset({*_STEMS, *(stem.lower() for stem in _STEMS)})
+_STEM_SEPARATORS = (".", "-", "_")
+_SUFFIXES = (".Dockerfile", ".dockerfile", ".Containerfile", ".containerfile")
+
+_NOT_DOCKERFILE_EXTENSIONS = frozenset(
+    {
+        # templates: the Dockerfile is generated from them
+        ".j2",
+        ".jinja",
+        ".jinja2",
+        ".tmpl",
+        ".tpl",
+        ".template",
+        ".gotmpl",
+        ".mustache",
+        ".hbs",
+        ".erb",
+        ".in",
+        # backups and merge leftovers
+        ".bak",
+        ".orig",
+        ".rej",
+        ".old",
+        ".swp",
+        ".swo",
+        # not Dockerfiles at all
+        ".md",
+        ".rst",
+        ".txt",
+        ".dockerignore",
+        ".patch",
+        ".diff",
+    }
+)
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """Whether a file called ``name`` is picked up when walking a directory."""
+    if _is_backup_or_template(name):
+        return False
+    if name in _EXACT_NAMES or name.endswith(_SUFFIXES):
+        return True
+    return any(
+        name.startswith(stem + separator) and len(name) > len(stem) + 1
+        for stem in _STEMS
+        for separator in _STEM_SEPARATORS
+    )
+
+
+def _is_backup_or_template(name: str) -> bool:
+    if name.endswith("~") or name.startswith(("#", ".#")):
+        return True
+    _, dot, extension = name.rpartition(".")
+    return bool(dot) and f".{extension.lower()}" in _NOT_DOCKERFILE_EXTENSIONS
+
+
+# ---------------------------------------------------------------------------
+# Gitignore-style patterns
+
+
+_POSIX_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9A-Fa-f",
+}
+
+_NEVER = re.compile(r"(?!)")
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One compiled gitignore-style pattern."""
+
+    source: str
+    """The pattern as written (after stripping trailing spaces)."""
+    regex: re.Pattern[str]
+    negated: bool
+    """A ``!`` pattern: a match re-includes instead of excluding."""
+    dir_only: bool
+    """A trailing ``/``: only directories match."""
+    anchored: bool
+    """Matched against the path relative to the base; otherwise against the name."""
+
+    def matches(self, relative: str, is_dir: bool) -> bool:
+        """Whether the pattern matches ``relative`` (``/``-separated, relative to the base)."""
+        if self.dir_only and not is_dir:
+            return False
+        target = relative if self.anchored else relative.rpartition("/")[2]
+        return self.regex.fullmatch(target) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_pattern(line: str) -> Pattern | None:
+    """Compile one gitignore line; None for blank lines and comments.
+
+    Pure, hence memoised: the same exclude patterns are compiled once per run.
+    """
+    text = _strip_trailing_spaces(line.rstrip("\r\n"))
+    if not text or text.startswith("#"):
+        return None
+    negated = text.startswith("!")
+    if negated:
+        text = text[1:]
+    dir_only = text.endswith("/") and not text.endswith("\\/")
+    text = text.rstrip("/") if dir_only else text
+    if not text:
+        return None
+    anchored = "/" in text
+    glob = text.removeprefix("/")
+    return Pattern(
+        source=line,
+        regex=_compile_glob(glob),
+        negated=negated,
+        dir_only=dir_only,
+        anchored=anchored,
+    )
+
+
+def _strip_trailing_spaces(text: str) -> str:
+    end = len(text)
+    while end > 0 and text[end - 1] == " ":
+        if end >= 2 and text[end - 2] == "\\":
+            break
+        end -= 1
+    return text[:end]
+
+
+def _compile_glob(glob: str) -> re.Pattern[str]:
+    try:
+        return re.compile(_translate(glob), re.DOTALL)
+    except re.error:
+        # git treats a malformed pattern (e.g. the range [z-a]) as matching nothing
+        return _NEVER
+
+
+def _translate(glob: str) -> str:
+    parts: list[str] = []
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if char == "*":
+            text, index = _translate_stars(glob, index)
+        elif char == "?":
+            text, index = "[^/]", index + 1
+        elif char == "[":
+            text, index = _translate_class(glob, index)
+        elif char == "\\":
+            # an escaped character is literal; a trailing backslash is dropped
+            text, index = re.escape(glob[index + 1 : index + 2]), index + 2
+        else:
+            text, index = re.escape(char), index + 1
+        parts.append(text)
+    return "".join(parts)
+
+
+def _translate_stars(glob: str, start: int) -> tuple[str, int]:
+    end = start
+    while end < len(glob) and glob[end] == "*":
+        end += 1
+    whole_segment = (start == 0 or glob[start - 1] == "/") and (
+        end == len(glob) or glob[end] == "/"
+    )
+    if end - start < 2 or not whole_segment:
+        return "[^/]*", end
+    if end == len(glob):
+        return ".*", end
+    return "(?:[^/]*/)*", end + 1
+
+
+def _translate_class(glob: str, start: int) -> tuple[str, int]:
+    index = start + 1
+    negate = index < len(glob) and glob[index] in "!^"
+    index += int(negate)
+    items: list[str] = []
+    first = True
+    while index < len(glob):
+        char = glob[index]
+        if char == "]" and not first:
+            body = "".join(items)
+            return (f"[^/{body}]" if negate else f"(?!/)[{body}]"), index + 1
+        first = False
+        posix = _posix_class(glob, index)
+        if posix is not None:
+            items.append(posix[0])
+            index = posix[1]
+            continue
+        low, index = _class_char(glob, index)
+        if index + 1 < len(glob) and glob[index] == "-" and glob[index + 1] != "]":
+            high, index = _class_char(glob, index + 1)
+            items.append(f"{re.escape(low)}-{re.escape(high)}")
+        else:
+            items.append(re.escape(low))
+    # no closing bracket: the "[" is literal
+    return re.escape("["), start + 1
+
+
+def _posix_class(glob: str, index: int) -> tuple[str, int] | None:
+    if not glob.startswith("[:", index):
+        return None
+    end = glob.find(":]", index + 2)
+    if end < 0:
+        return None
+    body = _POSIX_CLASSES.get(glob[index + 2 : end])
+    return None if body is None else (body, end + 2)
+
+
+def _class_char(glob: str, index: int) -> tuple[str, int]:
+    if glob[index] == "\\" and index + 1 < len(glob):
+        return glob[index + 1], index + 2
+    return glob[index], index + 1
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSet:
+    """Patterns read from one place (a ``.gitignore``, the exclude setting), with their base."""
+
+    base: Path
+    """Absolute directory the anchored patterns are relative to."""
+    patterns: tuple[Pattern, ...]
+    floating: bool = False
+    """Whether unanchored patterns also apply to paths outside ``base`` (exclude patterns)."""
+
+    @classmethod
+    def from_lines(cls, base: Path, lines: Iterable[str], *, floating: bool = False) -> PatternSet:
+        """Compile ``lines`` (skipping blanks and comments) relative to ``base``."""
+        compiled = (compile_pattern(line) for line in lines)
+        return cls(
+            base=_absolute(base),
+            patterns=tuple(pattern for pattern in compiled if pattern is not None),
+            floating=floating,
+        )
+
+    def decide(self, path: Path, is_dir: bool) -> bool | None:
+        """True if ignored, False if re-included by ``!``, None if no pattern matches.
+
+        ``path`` must be absolute and normalised (see :func:`os.path.abspath`).
+        """
+        relative = _relative_to(path, self.base)
+        if relative == "":
+            return None
+        for pattern in reversed(self.patterns):
+            if relative is None:
+                if not self.floating or pattern.anchored:
+                    continue
+                matched = pattern.matches(path.name, is_dir)
+            else:
+                matched = pattern.matches(relative, is_dir)
+            if matched:
+                return not pattern.negated
+        return None
+
+    def excludes(self, path: Path, is_dir: bool) -> bool:
+        """Whether ``path`` or a directory between ``base`` and it is ignored.
+
+        For a path outside ``base`` only the path itself is considered.
+        """
+        for ancestor in _ancestors_below(path, self.base):
+            if self.decide(ancestor, is_dir=True):
+                return True
+        return bool(self.decide(path, is_dir))
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _relative_to(path: Path, base: Path) -> str | None:
+    """``path`` relative to ``base`` with ``/`` separators; None when not under it."""
+    path_text, base_text = str(path), str(base)
+    if path_text == base_text:
+        return ""
+    prefix = base_text if base_text.endswith(os.sep) else base_text + os.sep
+    if not path_text.startswith(prefix):
+        return None
+    return path_text[len(prefix) :].replace(os.sep, "/")
+
+
+def _ancestors_below(path: Path, base: Path) -> list[Path]:
+    """Directories strictly between ``base`` and ``path``, outermost first."""
+    relative = _relative_to(path, base)
+    if not relative:
+        return []
+    parts = relative.split("/")[:-1]
+    return [base.joinpath(*parts[: depth + 1]) for depth in range(len(parts))]
+
+
+# ---------------------------------------------------------------------------
+# Walking
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryError:
+    """A path that could not be read; the walk went on without it."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """Everything :func:`discover` found."""
+
+    files: tuple[Path, ...]
+    errors: tuple[DiscoveryError, ...]
+
+
+IgnoreStack = tuple[PatternSet, ...]
+"""Gitignore files in force in a directory, lowest precedence first."""
+
+ErrorHandler = Callable[[DiscoveryError], None]
+
+
+def discover(
+    paths: Sequence[Path],
+    *,
+    root: Path | None = None,
+    respect_gitignore: bool = True,
+    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    extend_exclude: Sequence[str] = (),
+    force_exclude: bool = False,
+) -> Discovery:
+    """Collect :func:`iter_dockerfiles` into files and errors."""
+    errors: list[DiscoveryError] = []
+    files = tuple(
+        iter_dockerfiles(
+            paths,
+            root=root,
+            respect_gitignore=respect_gitignore,
+            exclude=exclude,
+            extend_exclude=extend_exclude,
+            force_exclude=force_exclude,
+            on_error=errors.append,
+        )
+    )
+    return Discovery(files=files, errors=tuple(errors))
+
+
+def iter_dockerfiles(
+    paths: Sequence[Path],
+    *,
+    root: Path | None = None,
+    respect_gitignore: bool = True,
+    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    extend_exclude: Sequence[str] = (),
+    force_exclude: bool = False,
+    on_error: ErrorHandler | None = None,
+) -> Iterator[Path]:
+    """Yield the Dockerfiles under ``paths``, each once, in a deterministic order.
+
+    ``root`` is the project root exclude patterns are relative to (default: the
+    current directory). Files are yielded in the form they were reached
+    (``paths[i] / "sub" / "Dockerfile"``): explicit paths in the order given,
+    each directory depth-first in name order with its files before its
+    subdirectories, then whatever was only reachable through symbolic links.
+    Errors go to ``on_error`` (dropped when it is None); they never stop the walk.
+    """
+    root_abs = _absolute(root if root is not None else Path.cwd())
+    walker = _Walker(
+        root=root_abs,
+        exclude=PatternSet.from_lines(root_abs, (*exclude, *extend_exclude), floating=True),
+        respect_gitignore=respect_gitignore,
+        force_exclude=force_exclude,
+        on_error=on_error if on_error is not None else _drop,
+    )
+    return walker.run(paths)
+
+
+def _drop(error: DiscoveryError) -> None:
+    del error
+
+
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    shown: Path
+    """The path as the user will see it."""
+    absolute: Path
+    ignores: IgnoreStack
+
+
+@dataclass(slots=True)
+class _Walker:
+    """The state of one walk; local to one :func:`iter_dockerfiles` call."""
+
+    root: Path
+    exclude: PatternSet
+    respect_gitignore: bool
+    force_exclude: bool
+    on_error: ErrorHandler
+    seen_files: set[str] = field(default_factory=set)
+    seen_dirs: set[str] = field(default_factory=set)
+    linked_dirs: list[_Directory] = field(default_factory=list)
+    linked_files: list[Path] = field(default_factory=list)
+
+    def run(self, paths: Sequence[Path]) -> Iterator[Path]:
+        for path in paths:
+            yield from self._explicit(Path(path))
+        yield from self._linked()
+
+    def _explicit(self, path: Path) -> Iterator[Path]:
+        absolute = _absolute(path)
+        try:
+            is_dir = absolute.is_dir()
+            exists = is_dir or absolute.exists()
+        except OSError as error:
+            self._report(path, error)
+            return
+        if not exists:
+            self._report(path, FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)))
+        elif self.force_exclude and self.exclude.excludes(absolute, is_dir):
+            return
+        elif is_dir:
+            top = _Directory(path, absolute, self._ignores_above(absolute))
+            yield from self._walk(top)
+        elif self._first_visit(absolute):
+            yield path
+
+    def _linked(self) -> Iterator[Path]:
+        """Symlinked directories and files, once everything direct is walked."""
+        while self.linked_dirs or self.linked_files:
+            if self.linked_dirs:
+                yield from self._walk(self.linked_dirs.pop(0))
+                continue
+            link = self.linked_files.pop(0)
+            if self._first_visit(_absolute(link)):
+                yield link
+
+    def _walk(self, top: _Directory) -> Iterator[Path]:
+        pending = [top]
+        while pending:
+            directory = pending.pop()
+            if not self._first_directory_visit(directory.absolute):
+                continue
+            files, subdirectories = self._scan(directory)
+            for file in files:
+                if self._first_visit(_absolute(file)):
+                    yield file
+            pending.extend(reversed(subdirectories))
+
+    def _scan(self, directory: _Directory) -> tuple[list[Path], list[_Directory]]:
+        """The Dockerfiles and the subdirectories to walk in ``directory``, by name."""
+        try:
+            with os.scandir(directory.absolute) as iterator:
+                entries = sorted(iterator, key=lambda entry: entry.name)
+        except OSError as error:
+            self._report(directory.shown, error)
+            return [], []
+        ignores = self._ignores_inside(directory, {entry.name for entry in entries})
+        files: list[Path] = []
+        subdirectories: list[_Directory] = []
+        for entry in entries:
+            shown = directory.shown / entry.name
+            absolute = directory.absolute / entry.name
+            is_dir, is_link = _entry_kind(entry)
+            if self._skipped(absolute, is_dir, ignores):
+                continue
+            if is_dir:
+                child = _Directory(shown, absolute, ignores)
+                if is_link:
+                    self.linked_dirs.append(child)
+                else:
+                    subdirectories.append(child)
+            elif is_dockerfile_name(entry.name) and _is_file(entry):
+                if is_link:
+                    self.linked_files.append(shown)
+                else:
+                    files.append(shown)
+        return files, subdirectories
+
+    def _skipped(self, path: Path, is_dir: bool, ignores: IgnoreStack) -> bool:
+        if self.exclude.decide(path, is_dir):
+            return True
+        return self.respect_gitignore and _ignored(ignores, path, is_dir)
+
+    def _first_visit(self, path: Path) -> bool:
+        real = os.path.realpath(path)
+        if real in self.seen_files:
+            return False
+        self.seen_files.add(real)
+        return True
+
+    def _first_directory_visit(self, path: Path) -> bool:
+        real = os.path.realpath(path)
+        if real in self.seen_dirs:
+            return False
+        self.seen_dirs.add(real)
+        return True
+
+    def _report(self, path: Path, error: OSError) -> None:
+        message = error.strerror or str(error)
+        self.on_error(DiscoveryError(path, message))
+
+    # -- gitignore -----------------------------------------------------------
+
+    def _ignores_above(self, directory: Path) -> IgnoreStack:
+        """The gitignore files in force for the entries of a directory given explicitly,
+        excluding the directory's own ``.gitignore`` (read when it is scanned)."""
+        if not self.respect_gitignore:
+            return ()
+        repository = _enclosing_repository(directory)
+        if repository is not None:
+            start, stack = repository, self._repository_excludes(repository)
+        else:
+            under_root = _relative_to(directory, self.root) is not None
+            start, stack = (self.root if under_root else directory), ()
+        for ancestor in [start, *_ancestors_below(directory, start)]:
+            if ancestor != directory:
+                stack = self._with_gitignore(stack, ancestor)
+        return stack
+
+    def _ignores_inside(self, directory: _Directory, names: set[str]) -> IgnoreStack:
+        if not self.respect_gitignore:
+            return directory.ignores
+        stack = directory.ignores
+        if ".git" in names:
+            # a repository (or a nested one: a submodule) starts afresh
+            stack = self._repository_excludes(directory.absolute)
+        if ".gitignore" in names:
+            stack = self._with_gitignore(stack, directory.absolute)
+        return stack
+
+    def _with_gitignore(self, stack: IgnoreStack, directory: Path) -> IgnoreStack:
+        lines = self._read_lines(directory / ".gitignore")
+        return (*stack, PatternSet.from_lines(directory, lines)) if lines else stack
+
+    def _repository_excludes(self, repository: Path) -> IgnoreStack:
+        git_dir = _git_dir(repository)
+        if git_dir is None:
+            return ()
+        lines = self._read_lines(git_dir / "info" / "exclude")
+        return (PatternSet.from_lines(repository, lines),) if lines else ()
+
+    def _read_lines(self, path: Path) -> list[str]:
+        try:
+            return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return []
+        except OSError as error:
+            self._report(path, error)
+            return []
+
+
+def _ignored(stack: IgnoreStack, path: Path, is_dir: bool) -> bool:
+    """The verdict of the deepest gitignore file with a matching pattern."""
+    for patterns in reversed(stack):
+        verdict = patterns.decide(path, is_dir)
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> tuple[bool, bool]:
+    """(is a directory, following links; is a symbolic link)."""
+    try:
+        return entry.is_dir(), entry.is_symlink()
+    except OSError:
+        return False, False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _enclosing_repository(directory: Path) -> Path | None:
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _git_dir(repository: Path) -> Path | None:
+    """The repository's git directory; follows ``gitdir:`` files (worktrees, submodules)."""
+    dot_git = repository / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        first_line = dot_git.read_text(encoding="utf-8").partition("\n")[0]
+    except (OSError, UnicodeDecodeError):
+        return None
+    key, _, value = first_line.partition(":")
+    if key.strip() != "gitdir" or not value.strip():
+        return None
+    git_dir = repository / value.strip()
+    try:
+        common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return git_dir
+    return git_dir / common

@@ -1,0 +1,19 @@
+"""``json``: an indented JSON array of diagnostics, ruff's shape.
+
+Each object has, in this order: ``code``, ``name``, ``message``, ``filename``,
+``location`` and ``end_location`` (``{row, column}``, 1-based character columns,
+end exclusive), ``fix`` (``{applicability, message, edits: [{content, location,
+end_location}]}`` or null) and ``url`` (null when the rule has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from manifesto.diagnostics import Diagnostic
+from manifesto.report._context import Context
+from manifesto.report._json import diagnostic_json, dump_document
+
+
+def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:
+    return dump_document([diagnostic_json(d) for d in diagnostics])
