@@ -32,3 +32,23 @@ __all__ = [
     "Span",
     "parse",
 ]
+
+from manifesto.cst.stages import (  # noqa: E402
+    Stage,
+    global_args,
+    is_windows,
+    shipped_stages,
+    stage_named,
+    stage_of,
+    stages,
+)
+
+__all__ += [
+    "Stage",
+    "global_args",
+    "is_windows",
+    "shipped_stages",
+    "stage_named",
+    "stage_of",
+    "stages",
+]

@@ -124,7 +124,7 @@ def fix_diff(fix: FixReport, source: SourceText, color: bool) -> list[str]:
     shift = len(new) - len(old)
     width = len(str(max(hunk.first_row + max(len(old), len(new)), after_stop, 1)))
     blank_no = " " * width
-    rows: list[tuple[str, str, str, str | None]] = []
+    rows: list[tuple[str, str, str, str]] = []
     for row in before:
         rows.append((f"{row:>{width}}", f"{row:>{width}}", " ", source.line(row)))
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
@@ -145,7 +145,7 @@ def fix_diff(fix: FixReport, source: SourceText, color: bool) -> list[str]:
     sign_style = {"-": "red", "+": "green", " ": None}
     for no_old, no_new, sign, text in rows:
         gutter = styled(f"{no_old} {no_new} |", GUTTER_STYLE, color)
-        body = styled(sign + display(text or ""), sign_style[sign], color)
+        body = styled(sign + display(text), sign_style[sign], color)
         out.append(f"{gutter}{body}")
     return out
 

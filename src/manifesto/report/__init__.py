@@ -1,0 +1,68 @@
+"""Reporters: diagnostics rendered in one of :data:`FORMATS`.
+
+``render(fmt, diagnostics, rules=..., sources=...)`` returns the whole report as
+one ``str``; printing it is the caller's job. Diagnostics are reported sorted by
+file, position and code (a stable sort: ties keep their given order).
+
+``sources`` maps each filename to the file's full text, as read (CRLF, a BOM,
+any Unicode); formats that show source lines, convert to byte columns, compute
+fingerprints or build line suggestions need it, and do without when a file is
+missing from it.
+
+Shared conventions, documented in :mod:`manifesto.report._source`: rows and
+columns are 1-based, columns count characters, ends are exclusive, a CRLF's
+``\\r`` is not part of the line, and a BOM is not part of line 1 (column 1 of
+line 1 is the character after the BOM).
+
+``color`` makes ``full`` and ``concise`` return rich markup (print it with
+markup on and highlighting off); without it every format is plain text. Every
+non-empty report ends with a newline; JSON keeps non-ASCII characters as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from manifesto.diagnostics import Diagnostic, RuleInfo
+from manifesto.report import concise, full, github, gitlab, json_array, json_lines, rdjson, sarif
+from manifesto.report._context import Context
+from manifesto.report._source import Sources, sort_key
+
+Renderer = Callable[[Sequence[Diagnostic], Context], str]
+
+_RENDERERS: Mapping[str, Renderer] = {
+    "full": full.render,
+    "concise": concise.render,
+    "json": json_array.render,
+    "json-lines": json_lines.render,
+    "sarif": sarif.render,
+    "rdjson": rdjson.render,
+    "github": github.render,
+    "gitlab": gitlab.render,
+}
+
+FORMATS: tuple[str, ...] = tuple(_RENDERERS)
+
+__all__ = ["FORMATS", "render"]
+
+
+def render(
+    fmt: str,
+    diagnostics: Sequence[Diagnostic],
+    *,
+    rules: Sequence[RuleInfo],
+    sources: Mapping[str, str],
+    show_fix_diff: bool = False,
+    color: bool = False,
+) -> str:
+    """Render ``diagnostics`` in format ``fmt``; ValueError for an unknown format."""
+    renderer = _RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    ctx = Context(
+        rules=rules,
+        sources=Sources(sources),
+        show_fix_diff=show_fix_diff,
+        color=color,
+    )
+    return renderer(sorted(diagnostics, key=sort_key), ctx)

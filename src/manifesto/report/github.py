@@ -1,0 +1,40 @@
+"""``github``: GitHub Actions workflow commands, one ``::warning`` per diagnostic.
+
+``::warning file=P,line=R,col=C,endLine=R2,endColumn=C2,title=CODE name::CODE message``
+
+Escaping is the runner's: in the message ``%``, ``\\r`` and ``\\n`` become
+``%25``, ``%0D`` and ``%0A``; property values additionally have ``:`` and ``,``
+as ``%3A`` and ``%2C``. Columns are character columns, end exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from manifesto.diagnostics import Diagnostic
+from manifesto.report._context import Context
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(d: Diagnostic) -> str:
+    properties = {
+        "file": d.filename,
+        "line": str(d.location.row),
+        "col": str(d.location.column),
+        "endLine": str(d.end_location.row),
+        "endColumn": str(d.end_location.column),
+        "title": f"{d.code} {d.name}",
+    }
+    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
+    return f"::warning {props}::{escape_data(f'{d.code} {d.message}')}"
+
+
+def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:
+    return "".join(command(d) + "\n" for d in diagnostics)
