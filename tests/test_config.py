@@ -204,7 +204,9 @@ def test_wrong_types(tmp_path: Path) -> None:
     config = write(tmp_path / "manifesto.toml", 'exclude = "vendor"\n')
     assert error_of(config) == f"{config}:1:1: exclude: expected a list of strings, got 'vendor'"
     config = write(tmp_path / "manifesto.toml", "select = [1]\n")
-    assert error_of(config) == f"{config}:1:1: select: expected a list of strings, got an array"
+    assert error_of(config) == (
+        f"{config}:1:1: select: expected a list of strings, got an integer in the list"
+    )
 
 
 def test_bad_selector_and_output_format(tmp_path: Path) -> None:

@@ -330,7 +330,9 @@ def test_full_bom_crlf_wide_characters() -> None:
     # MF600: 日本語 is three characters but six terminal cells, after a 4-byte one.
     mf600 = lines.index("win/Dockerfile:2:22: MF600 CJK in a label")
     row = lines.index('2 | LABEL description="\U00010400 日本語 café"', mf600)
-    assert lines[row + 1] == "  | " + " " * len('LABEL description="\U00010400 ') + "^" * 6 + " MF600"
+    assert (
+        lines[row + 1] == "  | " + " " * len('LABEL description="\U00010400 ') + "^" * 6 + " MF600"
+    )
 
 
 def test_full_insertion_point_and_missing_source() -> None:
@@ -340,7 +342,9 @@ def test_full_insertion_point_and_missing_source() -> None:
     out = render("full", [d], rules=[], sources={"x/Dockerfile": text})
     assert "1 | FROM a\n  |       ^ MF700\n" in out
     # Without the file's text there is no snippet, but the header and help stay.
-    d2 = diag(A_NAME, A, "MF300", "m", 0, 1, fix("Do it", Applicability.SAFE, Edit(0, 1, "f"), text=A))
+    d2 = diag(
+        A_NAME, A, "MF300", "m", 0, 1, fix("Do it", Applicability.SAFE, Edit(0, 1, "f"), text=A)
+    )
     assert render("full", [d2], rules=[], sources={}) == (
         "Dockerfile:1:1: MF300 [*] m\n  = help: Do it\n\n"
     )
@@ -589,7 +593,8 @@ def apply_suggestion(text: str, suggestion: dict[str, Any]) -> str:
     rng = suggestion["range"]
     start = offset_of_byte_position(text, rng["start"]["line"], rng["start"]["column"])
     end = offset_of_byte_position(text, rng["end"]["line"], rng["end"]["column"])
-    return text[:start] + suggestion["text"] + text[end:]
+    replacement: str = suggestion["text"]
+    return text[:start] + replacement + text[end:]
 
 
 def assert_whole_lines(text: str, suggestion: dict[str, Any]) -> None:
@@ -618,7 +623,7 @@ def test_rdjson_structure_and_byte_columns() -> None:
         "range": {"start": {"line": 1, "column": 21}, "end": {"line": 1, "column": 27}},
     }
     # U+10400 is 4 bytes, each of 日本語 3.
-    start = len('LABEL description="'.encode()) + 4 + 1 + 1
+    start = len(b'LABEL description="') + 4 + 1 + 1
     assert by["MF600"]["location"]["range"] == {
         "start": {"line": 2, "column": start},
         "end": {"line": 2, "column": start + 9},
@@ -683,7 +688,9 @@ def test_rdjson_without_source_falls_back_to_character_columns() -> None:
 
 def test_rdjson_insertion_after_final_newline_anchors_on_last_line() -> None:
     text = "FROM a\nUSER b\n"
-    the_fix = fix("Add", Applicability.SAFE, Edit.insert(len(text), "HEALTHCHECK NONE\n"), text=text)
+    the_fix = fix(
+        "Add", Applicability.SAFE, Edit.insert(len(text), "HEALTHCHECK NONE\n"), text=text
+    )
     d = diag("D", text, "MF1", "m", 0, 1, the_fix)
     doc = json.loads(render("rdjson", [d], rules=[], sources={"D": text}))
     (s,) = doc["diagnostics"][0]["suggestions"]
@@ -701,9 +708,7 @@ PIECES = ["a", "b", " ", "\\", "é", "日", "\U00010400", "\n", "\r\n", "\t"]
 def text_and_edits(draw: st.DrawFn) -> tuple[str, list[Edit]]:
     bom = BOM if draw(st.booleans()) else ""
     text = bom + "".join(draw(st.lists(st.sampled_from(PIECES), max_size=30)))
-    points = sorted(
-        draw(st.lists(st.integers(len(bom), len(text)), min_size=2, max_size=8))
-    )
+    points = sorted(draw(st.lists(st.integers(len(bom), len(text)), min_size=2, max_size=8)))
     if len(points) % 2:
         points.pop()
     edits = [

@@ -71,7 +71,7 @@ def _settings(opts: dict[str, object], paths: list[str]) -> object:
             start = candidate if candidate.is_dir() else candidate.parent
             break
     try:
-        settings = resolve_settings(start.resolve() if start else None, opts["config"])  # type: ignore[arg-type]
+        settings = resolve_settings(start, opts["config"])  # type: ignore[arg-type]
         return merge_cli(
             settings,
             select=_split(opts["select"]),  # type: ignore[arg-type]
@@ -206,7 +206,8 @@ class _Report:
         if self.statistics:
             return
         if self.fmt in self.STREAMED:
-            self._write(self._render(list(outcome.diagnostics), {outcome.display: outcome.source or ""}))
+            sources = {outcome.display: outcome.source} if outcome.source is not None else {}
+            self._write(self._render(list(outcome.diagnostics), sources))
         else:
             self.kept.extend(outcome.diagnostics)
             if outcome.source is not None:
@@ -224,7 +225,7 @@ class _Report:
         if self.color and self.out is None:
             from rich.console import Console
 
-            Console(highlight=False, soft_wrap=True).print(text, end="")
+            Console(highlight=False, soft_wrap=True, emoji=False).print(text, end="")
         elif self.out is None:
             sys.stdout.write(text)
         else:
@@ -307,7 +308,7 @@ def _write_diff(diff: str, color: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     for line in diff.splitlines(keepends=True):
         style = ""
         if line.startswith(("---", "+++")):

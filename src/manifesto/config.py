@@ -27,6 +27,7 @@ the directory holding the configuration, the project root.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import tomllib
@@ -204,8 +205,11 @@ def _bool(value: object) -> bool:
 
 
 def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if not isinstance(value, list):
         raise _Invalid(f"expected a list of strings, got {_describe(value)}")
+    for item in value:
+        if not isinstance(item, str):
+            raise _Invalid(f"expected a list of strings, got {_describe(item)} in the list")
     return tuple(value)
 
 
@@ -508,7 +512,13 @@ def _matches(selector: str, code: str) -> bool:
 
 
 def _glob_applies(glob: str, settings: Settings, path: Path) -> bool:
-    negated = glob.startswith("!")
-    pattern_set = PatternSet.from_lines(settings.root, [glob.removeprefix("!")], floating=True)
-    matched = pattern_set.excludes(Path(os.path.abspath(path)), is_dir=False)
-    return matched != negated
+    matched = _per_file_glob(settings.root, glob).excludes(
+        Path(os.path.abspath(path)), is_dir=False
+    )
+    return matched != glob.startswith("!")
+
+
+@functools.lru_cache(maxsize=256)
+def _per_file_glob(root: Path, glob: str) -> PatternSet:
+    """The compiled glob (without its ``!``); pure, so memoised across files."""
+    return PatternSet.from_lines(root, [glob.removeprefix("!")], floating=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from manifesto.cst import Dockerfile, Instruction, stages
-from manifesto.cst.stages import Stage, is_windows, shipped_stages
-from manifesto.cst.values import is_json
-from manifesto.shell import ShellScript, ShellSource, parse_shell
+from manifesto.cst.stages import Stage, is_windows, shipped_stages, stage_of
+from manifesto.cst.values import exec_args, is_json
+from manifesto.shell import ShellCache, ShellScript, ShellSource, shell_options
+
+DEFAULT_SHELL = ("/bin/sh", "-c")
 
 
 def shell_source(text: str, instruction: Instruction) -> ShellSource | None:
@@ -26,24 +28,60 @@ class FixContext:
 
     text: str
     tree: Dockerfile
-    _shells: dict[int, ShellScript | None] = field(default_factory=dict)
+    _cache: ShellCache = field(default_factory=ShellCache)
+    _stages: tuple[Stage, ...] | None = None
 
     def shell(self, instruction: Instruction) -> ShellScript | None:
-        """The parsed shell of a shell-form RUN (None for exec form and other keywords)."""
-        key = instruction.start
-        if key not in self._shells:
-            source = shell_source(self.text, instruction)
-            self._shells[key] = None if source is None else parse_shell(source)
-        return self._shells[key]
+        """The parsed shell of a shell-form RUN; None for exec form, other keywords,
+        and RUNs whose stage sets a non-POSIX ``SHELL`` (PowerShell, cmd)."""
+        source = shell_source(self.text, instruction)
+        if source is None:
+            return None
+        options = shell_options(self.shell_argv(instruction))
+        if options is None:
+            return None
+        errexit, pipefail = options
+        return self._cache.script(source, errexit=errexit, pipefail=pipefail)
+
+    def shell_argv(self, instruction: Instruction) -> tuple[str, ...]:
+        """The SHELL in force for an instruction (the last one before it in its stage)."""
+        stage = self.stage_of(instruction)
+        argv: tuple[str, ...] = DEFAULT_SHELL
+        if stage is None:
+            return argv
+        for ins in stage.instructions:
+            if ins is instruction:
+                break
+            if ins.keyword == "SHELL":
+                args = exec_args(ins)
+                if args:
+                    argv = args
+        return argv
 
     @property
     def stages(self) -> tuple[Stage, ...]:
-        return stages(self.tree)
+        if self._stages is None:
+            self._stages = stages(self.tree)
+        return self._stages
+
+    def stage_of(self, instruction: Instruction) -> Stage | None:
+        for stage in self.stages:
+            if stage.from_ is instruction or any(i is instruction for i in stage.instructions):
+                return stage
+        return None
 
     @property
     def shipped(self) -> tuple[Stage, ...]:
         return shipped_stages(self.tree)
 
+    def is_shipped(self, instruction: Instruction) -> bool:
+        """Whether the instruction's layers end up in the final image."""
+        stage = self.stage_of(instruction)
+        return stage is not None and any(s.index == stage.index for s in self.shipped)
+
     @property
     def windows(self) -> bool:
         return is_windows(self.tree)
+
+
+__all__ = ["FixContext", "shell_source", "stage_of"]

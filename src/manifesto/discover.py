@@ -93,10 +93,14 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 # Names
 
 
-_STEMS = ("Dockerfile", "Containerfile")
-_EXACT_NAMES = frozenset({*_STEMS, *(stem.lower() for stem in _STEMS)})
-_STEM_SEPARATORS = (".", "-", "_")
-_SUFFIXES = (".Dockerfile", ".dockerfile", ".Containerfile", ".containerfile")
+_DOCKERFILE_NAME = re.compile(
+    r"[Dd]ockerfile|[Cc]ontainerfile"  # exact
+    r"|(?:Dockerfile|Containerfile)[._-].+"  # Dockerfile.alpine, Dockerfile-base
+    r"|.+\.(?:[Dd]ockerfile|[Cc]ontainerfile)"  # alpine.Dockerfile
+    # api-Dockerfile, web_Dockerfile.prod: a prefix joined by "-" or "_"
+    r"|.+[_-](?:Dockerfile|Containerfile)(?:[._-].+)?",
+    re.DOTALL,
+)
 
 _NOT_DOCKERFILE_EXTENSIONS = frozenset(
     {
@@ -132,15 +136,7 @@ _NOT_DOCKERFILE_EXTENSIONS = frozenset(
 
 def is_dockerfile_name(name: str) -> bool:
     """Whether a file called ``name`` is picked up when walking a directory."""
-    if _is_backup_or_template(name):
-        return False
-    if name in _EXACT_NAMES or name.endswith(_SUFFIXES):
-        return True
-    return any(
-        name.startswith(stem + separator) and len(name) > len(stem) + 1
-        for stem in _STEMS
-        for separator in _STEM_SEPARATORS
-    )
+    return _DOCKERFILE_NAME.fullmatch(name) is not None and not _is_backup_or_template(name)
 
 
 def _is_backup_or_template(name: str) -> bool:
@@ -324,6 +320,13 @@ class PatternSet:
     patterns: tuple[Pattern, ...]
     floating: bool = False
     """Whether unanchored patterns also apply to paths outside ``base`` (exclude patterns)."""
+    _prefix: str = field(init=False, repr=False, compare=False)
+    _last_match: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        base = str(self.base)
+        object.__setattr__(self, "_prefix", base if base.endswith(os.sep) else base + os.sep)
+        object.__setattr__(self, "_last_match", _last_match_regex(self.patterns, self.floating))
 
     @classmethod
     def from_lines(cls, base: Path, lines: Iterable[str], *, floating: bool = False) -> PatternSet:
@@ -340,29 +343,62 @@ class PatternSet:
 
         ``path`` must be absolute and normalised (see :func:`os.path.abspath`).
         """
-        relative = _relative_to(path, self.base)
-        if relative == "":
-            return None
-        for pattern in reversed(self.patterns):
-            if relative is None:
-                if not self.floating or pattern.anchored:
-                    continue
-                matched = pattern.matches(path.name, is_dir)
-            else:
-                matched = pattern.matches(relative, is_dir)
-            if matched:
-                return not pattern.negated
-        return None
+        return self.decide_text(str(path), is_dir)
 
     def excludes(self, path: Path, is_dir: bool) -> bool:
         """Whether ``path`` or a directory between ``base`` and it is ignored.
 
         For a path outside ``base`` only the path itself is considered.
         """
-        for ancestor in _ancestors_below(path, self.base):
-            if self.decide(ancestor, is_dir=True):
-                return True
-        return bool(self.decide(path, is_dir))
+        text = str(path)
+        relative = self._relative(text)
+        if relative:
+            parts = relative.split("/")
+            for depth in range(1, len(parts)):
+                if self.decide_text(self._prefix + os.sep.join(parts[:depth]), is_dir=True):
+                    return True
+        return bool(self.decide_text(text, is_dir))
+
+    def decide_text(self, path: str, is_dir: bool) -> bool | None:
+        """:meth:`decide` for a path already a string: the walk's hot path."""
+        relative = self._relative(path)
+        if relative == "" or (relative is None and not self.floating):
+            return None
+        name = path.rpartition(os.sep)[2]
+        where = "o" if relative is None else "i"
+        key = f"{relative or ''}\0{name}\0{'d' if is_dir else 'f'}{where}"
+        match = self._last_match.fullmatch(key)
+        if match is None or match.lastindex is None:
+            return None
+        return not self.patterns[-match.lastindex].negated
+
+    def _relative(self, path: str) -> str | None:
+        """``path`` relative to ``base`` with ``/`` separators; None when not under it."""
+        if path == self._prefix or path + os.sep == self._prefix:
+            return ""
+        if not path.startswith(self._prefix):
+            return None
+        return path[len(self._prefix) :].replace(os.sep, "/")
+
+
+def _last_match_regex(patterns: Sequence[Pattern], floating: bool) -> re.Pattern[str]:
+    """One regex for all ``patterns``, over keys ``relative\\0name\\0(d|f)(i|o)``.
+
+    The alternatives are in reverse order, each in one capturing group, so the
+    group that matches is the *last* matching pattern, which decides: group ``k``
+    is ``patterns[-k]``. (Translated globs hold no capturing groups of their own.)
+    """
+    alternatives = [_alternative(pattern, floating) for pattern in reversed(patterns)]
+    return re.compile("|".join(alternatives) or "(?!)", re.DOTALL)
+
+
+def _alternative(pattern: Pattern, floating: bool) -> str:
+    kind = "d" if pattern.dir_only else "[df]"
+    where = "[io]" if floating and not pattern.anchored else "i"
+    glob = pattern.regex.pattern
+    if pattern.anchored:
+        return f"((?:{glob})\0[^\0]*\0{kind}{where})"
+    return f"([^\0]*\0(?:{glob})\0{kind}{where})"
 
 
 def _absolute(path: Path) -> Path:
@@ -481,7 +517,10 @@ def _drop(error: DiscoveryError) -> None:
 class _Directory:
     shown: Path
     """The path as the user will see it."""
-    absolute: Path
+    absolute: str
+    """Normalised absolute path, through links (gitignore bases are lexical)."""
+    real: str
+    """The path with every link resolved, to recognise a directory met twice."""
     ignores: IgnoreStack
 
 
@@ -497,7 +536,7 @@ class _Walker:
     seen_files: set[str] = field(default_factory=set)
     seen_dirs: set[str] = field(default_factory=set)
     linked_dirs: list[_Directory] = field(default_factory=list)
-    linked_files: list[Path] = field(default_factory=list)
+    linked_files: list[tuple[Path, str]] = field(default_factory=list)
 
     def run(self, paths: Sequence[Path]) -> Iterator[Path]:
         for path in paths:
@@ -517,9 +556,11 @@ class _Walker:
         elif self.force_exclude and self.exclude.excludes(absolute, is_dir):
             return
         elif is_dir:
-            top = _Directory(path, absolute, self._ignores_above(absolute))
-            yield from self._walk(top)
-        elif self._first_visit(absolute):
+            real = os.path.realpath(absolute)
+            yield from self._walk(
+                _Directory(path, str(absolute), real, self._ignores_above(absolute))
+            )
+        elif self._first_visit(os.path.realpath(absolute)):
             yield path
 
     def _linked(self) -> Iterator[Path]:
@@ -528,24 +569,25 @@ class _Walker:
             if self.linked_dirs:
                 yield from self._walk(self.linked_dirs.pop(0))
                 continue
-            link = self.linked_files.pop(0)
-            if self._first_visit(_absolute(link)):
+            link, absolute = self.linked_files.pop(0)
+            if self._first_visit(os.path.realpath(absolute)):
                 yield link
 
     def _walk(self, top: _Directory) -> Iterator[Path]:
         pending = [top]
         while pending:
             directory = pending.pop()
-            if not self._first_directory_visit(directory.absolute):
+            if directory.real in self.seen_dirs:
                 continue
+            self.seen_dirs.add(directory.real)
             files, subdirectories = self._scan(directory)
-            for file in files:
-                if self._first_visit(_absolute(file)):
+            for file, real in files:
+                if self._first_visit(real):
                     yield file
             pending.extend(reversed(subdirectories))
 
-    def _scan(self, directory: _Directory) -> tuple[list[Path], list[_Directory]]:
-        """The Dockerfiles and the subdirectories to walk in ``directory``, by name."""
+    def _scan(self, directory: _Directory) -> tuple[list[tuple[Path, str]], list[_Directory]]:
+        """The Dockerfiles (with real paths) and subdirectories to walk in ``directory``."""
         try:
             with os.scandir(directory.absolute) as iterator:
                 entries = sorted(iterator, key=lambda entry: entry.name)
@@ -553,44 +595,36 @@ class _Walker:
             self._report(directory.shown, error)
             return [], []
         ignores = self._ignores_inside(directory, {entry.name for entry in entries})
-        files: list[Path] = []
+        files: list[tuple[Path, str]] = []
         subdirectories: list[_Directory] = []
         for entry in entries:
-            shown = directory.shown / entry.name
-            absolute = directory.absolute / entry.name
             is_dir, is_link = _entry_kind(entry)
-            if self._skipped(absolute, is_dir, ignores):
+            if self._skipped(entry.path, is_dir, ignores):
                 continue
+            shown = directory.shown / entry.name
             if is_dir:
-                child = _Directory(shown, absolute, ignores)
                 if is_link:
-                    self.linked_dirs.append(child)
+                    real = os.path.realpath(entry.path)
+                    self.linked_dirs.append(_Directory(shown, entry.path, real, ignores))
                 else:
-                    subdirectories.append(child)
+                    real = os.path.join(directory.real, entry.name)
+                    subdirectories.append(_Directory(shown, entry.path, real, ignores))
             elif is_dockerfile_name(entry.name) and _is_file(entry):
                 if is_link:
-                    self.linked_files.append(shown)
+                    self.linked_files.append((shown, entry.path))
                 else:
-                    files.append(shown)
+                    files.append((shown, os.path.join(directory.real, entry.name)))
         return files, subdirectories
 
-    def _skipped(self, path: Path, is_dir: bool, ignores: IgnoreStack) -> bool:
-        if self.exclude.decide(path, is_dir):
+    def _skipped(self, path: str, is_dir: bool, ignores: IgnoreStack) -> bool:
+        if self.exclude.decide_text(path, is_dir):
             return True
         return self.respect_gitignore and _ignored(ignores, path, is_dir)
 
-    def _first_visit(self, path: Path) -> bool:
-        real = os.path.realpath(path)
+    def _first_visit(self, real: str) -> bool:
         if real in self.seen_files:
             return False
         self.seen_files.add(real)
-        return True
-
-    def _first_directory_visit(self, path: Path) -> bool:
-        real = os.path.realpath(path)
-        if real in self.seen_dirs:
-            return False
-        self.seen_dirs.add(real)
         return True
 
     def _report(self, path: Path, error: OSError) -> None:
@@ -621,9 +655,9 @@ class _Walker:
         stack = directory.ignores
         if ".git" in names:
             # a repository (or a nested one: a submodule) starts afresh
-            stack = self._repository_excludes(directory.absolute)
+            stack = self._repository_excludes(Path(directory.absolute))
         if ".gitignore" in names:
-            stack = self._with_gitignore(stack, directory.absolute)
+            stack = self._with_gitignore(stack, Path(directory.absolute))
         return stack
 
     def _with_gitignore(self, stack: IgnoreStack, directory: Path) -> IgnoreStack:
@@ -647,10 +681,10 @@ class _Walker:
             return []
 
 
-def _ignored(stack: IgnoreStack, path: Path, is_dir: bool) -> bool:
+def _ignored(stack: IgnoreStack, path: str, is_dir: bool) -> bool:
     """The verdict of the deepest gitignore file with a matching pattern."""
     for patterns in reversed(stack):
-        verdict = patterns.decide(path, is_dir)
+        verdict = patterns.decide_text(path, is_dir)
         if verdict is not None:
             return verdict
     return False

@@ -461,7 +461,6 @@ class _Lexer:
                 self._next()
             self.word("/")
             self.word("}")
-            self._lookup(name)
             return None  # pattern replacement is not modelled
         raise _LexError(f"unsupported modifier ({modifier}) in substitution")
 

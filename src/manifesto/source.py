@@ -13,7 +13,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)|^={7}$")
+_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)")
 _TEMPLATE_LINE = re.compile(r"^\s*(\{\{|\{%|\{#)")
 _TEMPLATE_IN_FROM = re.compile(r"^\s*(?i:from|arg)\s.*(\{\{.*\}\}|\{%.*%\}|%%[A-Z0-9_]+%%)")
 
@@ -55,15 +55,9 @@ def decode(data: bytes, path: str) -> str:
 
 def check_text(text: str, path: str) -> None:
     """Refuse merge-conflict markers and template syntax: their output would be wrong."""
-    conflict_open = False
     for number, line in enumerate(text.split("\n"), start=1):
         content = line.rstrip("\r")
-        if content.startswith("<<<<<<<") and _CONFLICT.match(content):
-            conflict_open = True
-            raise SourceError(path, number, 1, "merge-conflict marker: resolve the conflict first")
-        if conflict_open and _CONFLICT.match(content):
-            raise SourceError(path, number, 1, "merge-conflict marker: resolve the conflict first")
-        if content.startswith(">>>>>>> "):
+        if _CONFLICT.match(content) and not content.startswith("="):
             raise SourceError(path, number, 1, "merge-conflict marker: resolve the conflict first")
         template = _TEMPLATE_LINE.match(content) or _TEMPLATE_IN_FROM.match(content)
         if template:

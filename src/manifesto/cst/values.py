@@ -197,3 +197,37 @@ def arg_defaults(node: Instruction) -> dict[str, str | None]:
         key, eq, raw = word.value.partition("=")
         out[key] = unquote(raw, node.escape) if eq else None
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One ``RUN --mount=...`` flag, read as BuildKit reads its CSV fields."""
+
+    type: str
+    target: str | None
+    fields: tuple[tuple[str, str], ...]
+
+
+def mounts(node: Instruction) -> tuple[Mount, ...]:
+    out: list[Mount] = []
+    for flag in node.effective.flags_named("mount"):
+        fields: list[tuple[str, str]] = []
+        for part in (flag.value or "").split(","):
+            key, _, value = part.partition("=")
+            fields.append((key.strip().lower(), value.strip()))
+        kinds = [v for k, v in fields if k == "type"]
+        targets = [v for k, v in fields if k in ("target", "dst", "destination")]
+        out.append(Mount(kinds[-1] if kinds else "bind", targets[-1] if targets else None, tuple(fields)))
+    return tuple(out)
+
+
+def mounted_over(node: Instruction, path: str, kinds: tuple[str, ...] = ("cache", "tmpfs")) -> bool:
+    """Whether a cache or tmpfs mount covers ``path`` (the directory or a parent)."""
+    wanted = path.rstrip("/") or "/"
+    for mount in mounts(node):
+        if mount.type not in kinds or not mount.target:
+            continue
+        target = mount.target.rstrip("/") or "/"
+        if wanted == target or wanted.startswith(target + "/") or target == "/":
+            return True
+    return False

@@ -43,8 +43,10 @@ def split_command(line: str, base: int = 0) -> SplitCommand:
     kw = Token(trimmed[: m.start()], base + lead, base + lead + m.start())
     rest_pos = lead + m.end()
     rest = trimmed[m.end() :]
-    args_rel, flags = extract_flags(rest)
-    flags = tuple(Token(f.value, base + rest_pos + f.start, base + rest_pos + f.end) for f in flags)
+    args_rel, raw_flags = extract_flags(rest)
+    flags = tuple(
+        Token(f.value, base + rest_pos + f.start, base + rest_pos + f.end) for f in raw_flags
+    )
     args = rest[args_rel:]
     args_lead = len(args) - len(args.lstrip("".join(GO_SPACE)))
     args_trimmed = strip_go(args)

@@ -15,13 +15,14 @@ columns are 1-based, columns count characters, ends are exclusive, a CRLF's
 line 1 is the character after the BOM).
 
 ``color`` makes ``full`` and ``concise`` return rich markup (print it with
-markup on and highlighting off); without it every format is plain text. Every
+markup on, and highlighting and emoji codes off); without it every format is plain text. Every
 non-empty report ends with a newline; JSON keeps non-ASCII characters as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 from manifesto.diagnostics import Diagnostic, RuleInfo
 from manifesto.report import concise, full, github, gitlab, json_array, json_lines, rdjson, sarif
@@ -30,16 +31,18 @@ from manifesto.report._source import Sources, sort_key
 
 Renderer = Callable[[Sequence[Diagnostic], Context], str]
 
-_RENDERERS: Mapping[str, Renderer] = {
-    "full": full.render,
-    "concise": concise.render,
-    "json": json_array.render,
-    "json-lines": json_lines.render,
-    "sarif": sarif.render,
-    "rdjson": rdjson.render,
-    "github": github.render,
-    "gitlab": gitlab.render,
-}
+_RENDERERS: Mapping[str, Renderer] = MappingProxyType(
+    {
+        "full": full.render,
+        "concise": concise.render,
+        "json": json_array.render,
+        "json-lines": json_lines.render,
+        "sarif": sarif.render,
+        "rdjson": rdjson.render,
+        "github": github.render,
+        "gitlab": gitlab.render,
+    }
+)
 
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from rich.cells import cell_len
 
@@ -39,11 +40,13 @@ DIFF_CONTEXT_LINES = 1
 GUTTER_STYLE = "bold blue"
 CARET_STYLE = "bold red"
 
-FIX_TITLES = {
-    Applicability.SAFE: "Safe fix",
-    Applicability.UNSAFE: "Unsafe fix",
-    Applicability.DISPLAY_ONLY: "Display-only fix",
-}
+FIX_TITLES = MappingProxyType(
+    {
+        Applicability.SAFE: "Safe fix",
+        Applicability.UNSAFE: "Unsafe fix",
+        Applicability.DISPLAY_ONLY: "Display-only fix",
+    }
+)
 
 
 def display(text: str) -> str:
@@ -160,8 +163,9 @@ def block(d: Diagnostic, ctx: Context) -> list[str]:
         lines, width = snippet(d, source, color)
         out += lines
     if d.fix is not None:
-        help_line = " " * width + " = " + styled("help", "bold", color) + ": "
-        out.append(help_line + styled(d.fix.message, None, color))
+        if d.fix.message:
+            help_line = " " * width + " = " + styled("help", "bold", color) + ": "
+            out.append(help_line + styled(d.fix.message, None, color))
         if ctx.show_fix_diff and source is not None:
             diff = fix_diff(d.fix, source, color)
             if diff:
