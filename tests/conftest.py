@@ -19,9 +19,7 @@ def corpus_files() -> list[Path]:
     """Every Dockerfile of the shared corpus, or [] when it is absent."""
     if not CORPUS.is_dir():
         return []
-    return [
-        p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.name not in NOT_DOCKERFILES
-    ]
+    return [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.name not in NOT_DOCKERFILES]
 
 
 @pytest.fixture(scope="session")

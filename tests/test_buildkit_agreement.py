@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from buildkit_oracle import ours, theirs
 from conftest import CORPUS
-
 from manifesto.cst import Instruction, ParseError, parse
 from manifesto.cst.text import go_quote
 from manifesto.cst.values import buildkit_value

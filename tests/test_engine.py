@@ -46,8 +46,9 @@ class _Breaker:
     def fix(self, tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         ins = tree.instructions[-1]
         edit = Edit(ins.start, ins.start, "ENV ONLYKEY\n")
-        yield Violation(self.INFO.code, "breaks", ins.start, ins.end,
-                        Fix("break", (edit,), Applicability.SAFE))
+        yield Violation(
+            self.INFO.code, "breaks", ins.start, ins.end, Fix("break", (edit,), Applicability.SAFE)
+        )
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,13 @@ class _Forever:
 
     def fix(self, tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         end = len(ctx.text)
-        yield Violation(self.INFO.code, "more", 0, 0,
-                        Fix("more", (Edit(end, end, "# more\n"),), Applicability.SAFE))
+        yield Violation(
+            self.INFO.code,
+            "more",
+            0,
+            0,
+            Fix("more", (Edit(end, end, "# more\n"),), Applicability.SAFE),
+        )
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,13 @@ class _ShellBreaker:
         for ins in tree.instructions:
             if ins.keyword == "RUN":
                 at = ins.content_end
-                yield Violation(self.INFO.code, "x", at, at,
-                                Fix("x", (Edit(at, at, " &&"),), Applicability.SAFE))
+                yield Violation(
+                    self.INFO.code,
+                    "x",
+                    at,
+                    at,
+                    Fix("x", (Edit(at, at, " &&"),), Applicability.SAFE),
+                )
 
 
 def _info(code: str, name: str) -> RuleInfo:

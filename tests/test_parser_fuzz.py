@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import pytest
-from buildkit_oracle import ours, theirs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from buildkit_oracle import ours, theirs
 from manifesto.cst import ParseError, parse
 
 dockerfile = pytest.importorskip("dockerfile")
 
-KEYWORDS = ["FROM", "RUN", "CMD", "COPY", "ADD", "ENV", "ARG", "LABEL", "ONBUILD RUN",
-            "EXPOSE", "WORKDIR", "USER", "ENTRYPOINT", "HEALTHCHECK CMD", "SHELL", "VOLUME",
-            "STOPSIGNAL", "MAINTAINER", "frobnicate"]
+KEYWORDS = [
+    "FROM",
+    "RUN",
+    "CMD",
+    "COPY",
+    "ADD",
+    "ENV",
+    "ARG",
+    "LABEL",
+    "ONBUILD RUN",
+    "EXPOSE",
+    "WORKDIR",
+    "USER",
+    "ENTRYPOINT",
+    "HEALTHCHECK CMD",
+    "SHELL",
+    "VOLUME",
+    "STOPSIGNAL",
+    "MAINTAINER",
+    "frobnicate",
+]
 WORD_CHARS = "abcXYZ019_-./=$'\"\\{}[],:#@ \t"
 
 words = st.text(alphabet=WORD_CHARS, min_size=1, max_size=8)

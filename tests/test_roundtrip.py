@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from manifesto.cst import ParseError, parse
 
 ROUNDTRIP = sorted((FIXTURES / "roundtrip").glob("*"))

@@ -15,11 +15,18 @@ from manifesto.source import SourceError, decode, read_source, write_atomic
     [
         pytest.param(b"FROM a\nRUN \xff\n", 2, 5, "invalid UTF-8", id="invalid-utf8"),
         pytest.param(b"FROM a\n\x00\x01", 2, 1, "binary", id="binary"),
-        pytest.param(b"FROM a\n<<<<<<< HEAD\nRUN a\n=======\nRUN b\n>>>>>>> x\n", 2, 1,
-                     "merge-conflict", id="conflict"),
+        pytest.param(
+            b"FROM a\n<<<<<<< HEAD\nRUN a\n=======\nRUN b\n>>>>>>> x\n",
+            2,
+            1,
+            "merge-conflict",
+            id="conflict",
+        ),
         pytest.param(b"FROM {{ .Base }}\n", 1, 6, "template", id="go-template-from"),
         pytest.param(b"{% if x %}\nFROM a\n", 1, 1, "template", id="jinja-block"),
-        pytest.param(b"FROM a\nRUN caf\xc3\xa9 \xc3\n", 2, 10, "invalid UTF-8", id="truncated-utf8"),
+        pytest.param(
+            b"FROM a\nRUN caf\xc3\xa9 \xc3\n", 2, 10, "invalid UTF-8", id="truncated-utf8"
+        ),
     ],
 )
 def test_bad_input_is_located(data: bytes, line: int, col: int, needle: str) -> None:

@@ -33,7 +33,8 @@ def run_style(ins: Instruction) -> RunStyle:
     """How a RUN lays out its continuation lines."""
     newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
     code_lines = [
-        ln for ln, role in zip(ins.lines, ins.roles, strict=True)
+        ln
+        for ln, role in zip(ins.lines, ins.roles, strict=True)
         if role in (Role.FIRST, Role.CONTINUATION)
     ]
     first_votes = last_votes = 0

@@ -64,9 +64,8 @@ def read_pragmas(tree: Dockerfile) -> Pragmas:
             codes, whole_file = _comment_codes(element)
             (file_codes if whole_file else pending).update(codes)
             continue
-        if isinstance(element, Instruction):
-            if pending:
-                by_instruction[element.start] = frozenset(pending)
+        if isinstance(element, Instruction) and pending:
+            by_instruction[element.start] = frozenset(pending)
         pending = set()
     return Pragmas(frozenset(file_codes), by_instruction)
 
@@ -80,4 +79,3 @@ def _comment_codes(comment: Comment) -> tuple[frozenset[str], bool]:
     if hadolint:
         return _codes(hadolint.group(2)), bool(hadolint.group(1))
     return frozenset(), False
-

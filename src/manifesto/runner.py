@@ -61,7 +61,9 @@ def _fix_report(tree: Dockerfile, fix: Fix, applied: bool) -> FixReport:
     return FixReport(fix.applicability, fix.message, edits, applied)
 
 
-def to_diagnostics(display: str, tree: Dockerfile, findings: list[Finding]) -> tuple[Diagnostic, ...]:
+def to_diagnostics(
+    display: str, tree: Dockerfile, findings: list[Finding]
+) -> tuple[Diagnostic, ...]:
     out = []
     for f in findings:
         v = f.violation

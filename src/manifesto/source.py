@@ -37,7 +37,10 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def decode(data: bytes, path: str) -> str:
-    """UTF-8 text of a Dockerfile, or SourceError for binary, invalid, conflicted or templated input."""
+    """UTF-8 text of a Dockerfile.
+
+    SourceError for binary, invalid, conflicted or templated input.
+    """
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _line_col(data, nul)

@@ -33,7 +33,7 @@ __all__ = [
     "parse",
 ]
 
-from manifesto.cst.stages import (  # noqa: E402
+from manifesto.cst.stages import (
     Stage,
     global_args,
     is_windows,

@@ -24,16 +24,15 @@ from manifesto.cst.nodes import (
     LogicalLine,
     Piece,
     Role,
+    Span,
 )
 from manifesto.cst.text import (
     DIRECTIVE_RE,
+    GO_SPACE_CHARS,
     MAX_LINE_BYTES,
     VALID_DIRECTIVES,
-    is_blank,
-    is_comment,
     lstrip_go,
     trim_continuation,
-    trim_newline,
 )
 from manifesto.cst.words import heredocs_in_line, split_command
 
@@ -52,17 +51,22 @@ class ParseError(Exception):
 
 def split_lines(text: str, start: int) -> list[Line]:
     """Physical lines as BuildKit's scanner cuts them: on ``\\n`` only."""
+    if start >= len(text):
+        return []
+    parts = text[start:].split("\n")
+    last = parts.pop()
     lines: list[Line] = []
+    new_line = tuple.__new__
     pos = start
-    n = len(text)
     number = 1
-    while pos < n:
-        nl = text.find("\n", pos)
-        raw = text[pos:] if nl < 0 else text[pos : nl + 1]
-        content = trim_newline(raw)
-        lines.append(Line(pos, number, content, raw[len(content) :]))
-        pos += len(raw)
+    for part in parts:
+        content = part.rstrip("\r")
+        lines.append(new_line(Line, (pos, number, content, part[len(content) :] + "\n")))
+        pos += len(part) + 1
         number += 1
+    if last:
+        content = last.rstrip("\r")
+        lines.append(Line(pos, number, content, last[len(content) :]))
     return lines
 
 
@@ -83,6 +87,7 @@ def parse(text: str) -> Dockerfile:
     _check_line_lengths(state.lines)
     seen: set[str] = set()
     elements: list[Element] = []
+    found = False
     while state.index < len(state.lines):
         line = state.lines[state.index]
         stripped = lstrip_go(line.content)
@@ -102,7 +107,8 @@ def parse(text: str) -> Dockerfile:
             state.index += 1
             continue
         elements.append(_instruction(state, line, stripped, first, continued))
-    if not any(isinstance(e, Instruction) for e in elements):
+        found = True
+    if not found:
         last = state.lines[-1].number if state.lines else 1
         raise ParseError(last, 1, "file with no instructions")
     line_starts = tuple(ln.start for ln in state.lines) or (len(bom),)
@@ -148,40 +154,71 @@ def _directive(line: Line, stripped: str, seen: set[str], state: _State) -> Dire
 def _instruction(
     state: _State, first_line: Line, stripped: str, first: str, continued: bool
 ) -> Instruction:
+    lines = state.lines
+    escape = state.escape
     lead = len(first_line.content) - len(stripped)
     pieces = [Piece(0, first_line.start + lead, len(first))]
-    text_parts = [first]
-    at = len(first)
     owned = [first_line]
     roles = [Role.FIRST]
-    state.index += 1
-    while continued and state.index < len(state.lines):
-        line = state.lines[state.index]
-        state.index += 1
-        owned.append(line)
-        if is_comment(line.content):
-            roles.append(Role.COMMENT)
-            continue
-        if is_blank(line.content):
-            roles.append(Role.BLANK)
-            continue
-        part, continued = trim_continuation(line.content, state.escape)
-        roles.append(Role.CONTINUATION)
-        pieces.append(Piece(at, line.start, len(part)))
-        text_parts.append(part)
-        at += len(part)
-    logical = LogicalLine("".join(text_parts), tuple(pieces))
-    start_line, end_line = first_line.number, owned[-1].number
-    node = _node(logical, 0, state.escape, (start_line, end_line))
+    index = state.index + 1
+    if continued:
+        text_parts = [first]
+        at = len(first)
+        count = len(lines)
+        comment, blank, cont = Role.COMMENT, Role.BLANK, Role.CONTINUATION
+        add_line, add_role, add_piece, add_part = (
+            owned.append,
+            roles.append,
+            pieces.append,
+            text_parts.append,
+        )
+        while continued and index < count:
+            line = lines[index]
+            index += 1
+            add_line(line)
+            content = line[2]
+            head = content.lstrip(GO_SPACE_CHARS)
+            if not head:
+                add_role(blank)
+                continue
+            if head[0] == "#":
+                add_role(comment)
+                continue
+            # trim_continuation, inlined: this loop runs for every continuation line.
+            trimmed = content.rstrip(" \t")
+            if trimmed.endswith(escape) and (len(trimmed) == 1 or trimmed[-2] != escape):
+                part = trimmed[:-1]
+            else:
+                part, continued = content, False
+            add_role(cont)
+            add_piece(Piece(at, line[0], len(part)))
+            add_part(part)
+            at += len(part)
+        logical = LogicalLine("".join(text_parts), tuple(pieces))
+    else:
+        logical = LogicalLine(first, tuple(pieces))
+    start_line = first_line.number
+    keyword, keyword_span, flags, args, args_text, exec_form, args_at = _header(
+        logical, 0, escape, start_line
+    )
+    child: Instruction | None = None
+    target_keyword = keyword
+    if keyword == "ONBUILD" and args_text:
+        c_kw, c_span, c_flags, c_args, c_text, exec_form, _ = _header(
+            logical, args_at, escape, start_line
+        )
+        target_keyword = c_kw
+        child = Instruction(
+            c_kw, c_span, c_flags, c_args, logical, (), (), (), None, escape, c_text
+        )
     heredocs: list[Heredoc] = []
-    target = node.child if node.child is not None else node
-    if target.keyword in HEREDOC_KEYWORDS and not values.is_json(target):
+    if target_keyword in HEREDOC_KEYWORDS and not exec_form and "<<" in logical.text:
         for spec in heredocs_in_line(logical.text):
             body: list[Line] = []
             terminator: Line | None = None
-            while state.index < len(state.lines):
-                line = state.lines[state.index]
-                state.index += 1
+            while index < len(lines):
+                line = lines[index]
+                index += 1
                 owned.append(line)
                 candidate = line.content.lstrip("\t") if spec.chomp else line.content
                 if candidate == spec.name:
@@ -195,54 +232,50 @@ def _instruction(
             heredocs.append(
                 Heredoc(spec.name, spec.chomp, spec.expand, spec.fd, tuple(body), terminator)
             )
+    state.index = index
     lines_t, roles_t, docs_t = tuple(owned), tuple(roles), tuple(heredocs)
-    child = None
-    if node.child is not None:
-        child = replace(node.child, lines=lines_t, roles=roles_t, heredocs=docs_t)
+    if child is not None:
+        child = replace(child, lines=lines_t, roles=roles_t, heredocs=docs_t)
     return Instruction(
-        keyword=node.keyword,
-        keyword_span=node.keyword_span,
-        flags=node.flags,
-        args=node.args,
-        logical=logical,
-        lines=lines_t,
-        roles=roles_t,
-        heredocs=docs_t,
-        child=child,
-        escape=state.escape,
-        args_text=node.args_text,
+        keyword,
+        keyword_span,
+        flags,
+        args,
+        logical,
+        lines_t,
+        roles_t,
+        docs_t,
+        child,
+        escape,
+        args_text,
     )
 
 
-def _node(logical: LogicalLine, base: int, escape: str, where: tuple[int, int]) -> Instruction:
-    """newNodeFromLine: keyword, flags and arguments of ``logical.text[base:]``."""
+def _header(
+    logical: LogicalLine, base: int, escape: str, line: int
+) -> tuple[str, Span, tuple[Flag, ...], Span, str, bool, int]:
+    """newNodeFromLine: keyword, flags and arguments of ``logical.text[base:]``,
+    validated; the last item says whether the arguments are exec form."""
     text = logical.text
-    split = split_command(text[base:], base)
+    split = split_command(text[base:] if base else text, base)
     keyword = split.keyword.value.upper()
     flags = tuple(Flag(f.value, logical.span(f.start, f.end)) for f in split.flags)
     args_text = text[split.args_start : split.args_end]
-    child: Instruction | None = None
-    if keyword == "ONBUILD" and args_text:
-        child = _node(logical, split.args_start, escape, where)
-    node = Instruction(
-        keyword=keyword,
-        keyword_span=logical.span(split.keyword.start, split.keyword.end),
-        flags=flags,
-        args=logical.span(split.args_start, split.args_end),
-        logical=logical,
-        lines=(),
-        roles=(),
-        heredocs=(),
-        child=child,
-        escape=escape,
-        args_text=args_text,
-    )
     try:
-        values.validate(node)
+        exec_form = (
+            values.validate_args(keyword, args_text, escape) if keyword != "ONBUILD" else False
+        )
     except values.InstructionError as exc:
-        raise ParseError(where[0], 1, str(exc)) from None
-    return node
+        raise ParseError(line, 1, str(exc)) from None
+    return (
+        keyword,
+        logical.span(split.keyword.start, split.keyword.end),
+        flags,
+        logical.span(split.args_start, split.args_end),
+        args_text,
+        exec_form,
+        split.args_start,
+    )
 
 
 __all__ = ["ParseError", "parse", "split_lines"]
-

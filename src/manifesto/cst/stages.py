@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from manifesto.cst.nodes import Dockerfile, Instruction
 from manifesto.cst.values import arg_defaults, buildkit_value
 
-WINDOWS_BASE_HINTS = ("servercore", "nanoserver", "windows/", "windowsservercore", "mcr.microsoft.com/windows")
+WINDOWS_BASE_HINTS = (
+    "servercore",
+    "nanoserver",
+    "windows/",
+    "windowsservercore",
+    "mcr.microsoft.com/windows",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,36 +84,55 @@ def _health(rest: str) -> tuple[tuple[str, ...], bool]:
 
 def buildkit_value(node: Instruction) -> tuple[tuple[str, ...], bool]:
     """The node's values and JSON attribute as BuildKit's parser returns them."""
-    kw = node.keyword
-    rest = node.args_text
+    if node.keyword == "ONBUILD":
+        if node.child is None:
+            return (), False
+        return buildkit_value(node.child)
+    return args_value(node.keyword, node.args_text, node.escape)
+
+
+def args_value(kw: str, rest: str, escape: str) -> tuple[tuple[str, ...], bool]:
+    """BuildKit's line parser for keyword ``kw`` applied to its arguments."""
     if kw in ("ADD", "COPY", "VOLUME"):
         return _maybe_json_to_list(rest)
     if kw in ("CMD", "ENTRYPOINT", "RUN", "SHELL"):
         return _maybe_json(rest)
     if kw in ("ENV", "LABEL"):
-        return _name_val(rest, kw, node.escape), False
+        return _name_val(rest, kw, escape), False
     if kw == "ARG":
-        return tuple(w.value for w in parse_words(rest, node.escape)), False
+        return tuple(w.value for w in parse_words(rest, escape)), False
     if kw in ("EXPOSE", "FROM"):
         return _whitespace_delimited(rest), False
     if kw == "HEALTHCHECK":
         return _health(rest)
     if kw in ("MAINTAINER", "STOPSIGNAL", "USER", "WORKDIR"):
         return ((rest,) if rest else ()), False
-    if kw == "ONBUILD":
-        if node.child is None:
-            return (), False
-        return buildkit_value(node.child)
     return ("",), False
 
 
-def validate(node: Instruction) -> None:
-    """Raise :class:`InstructionError` where BuildKit's parser would fail."""
-    buildkit_value(node)
+_JSON_KEYWORDS = frozenset(
+    {"ADD", "COPY", "VOLUME", "CMD", "ENTRYPOINT", "RUN", "SHELL", "HEALTHCHECK"}
+)
+
+
+def validate_args(kw: str, rest: str, escape: str) -> bool:
+    """Raise :class:`InstructionError` where BuildKit's parser would fail; return
+    whether the arguments are a JSON array (exec form).
+
+    Only ENV/LABEL pairs and JSON arrays can fail, so only those are read here.
+    """
+    if kw in ("ENV", "LABEL"):
+        _name_val(rest, kw, escape)
+        return False
+    if kw in _JSON_KEYWORDS and "[" in rest:
+        return args_value(kw, rest, escape)[1]
+    return False
 
 
 def is_json(node: Instruction) -> bool:
     """Exec form: the arguments are a JSON array of strings."""
+    if "[" not in node.args_text:
+        return False
     return buildkit_value(node)[1]
 
 
@@ -217,7 +236,9 @@ def mounts(node: Instruction) -> tuple[Mount, ...]:
             fields.append((key.strip().lower(), value.strip()))
         kinds = [v for k, v in fields if k == "type"]
         targets = [v for k, v in fields if k in ("target", "dst", "destination")]
-        out.append(Mount(kinds[-1] if kinds else "bind", targets[-1] if targets else None, tuple(fields)))
+        out.append(
+            Mount(kinds[-1] if kinds else "bind", targets[-1] if targets else None, tuple(fields))
+        )
     return tuple(out)
 
 

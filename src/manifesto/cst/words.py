@@ -9,13 +9,14 @@ the logical line so that callers can map them back to file offsets.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from manifesto.cst.text import GO_SPACE, HEREDOC_RE, WHITESPACE_RE, strip_go
+from manifesto.cst.text import GO_SPACE, GO_SPACE_CHARS, HEREDOC_RE, WHITESPACE_RE, strip_go
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     value: str
     start: int
     end: int
@@ -33,7 +34,7 @@ class SplitCommand:
 
 def split_command(line: str, base: int = 0) -> SplitCommand:
     """splitCommand: keyword, flags, trimmed arguments (positions offset by ``base``)."""
-    lead = len(line) - len(line.lstrip("".join(GO_SPACE)))
+    lead = len(line) - len(line.lstrip(GO_SPACE_CHARS))
     trimmed = strip_go(line)
     m = WHITESPACE_RE.search(trimmed)
     if m is None:
@@ -43,12 +44,12 @@ def split_command(line: str, base: int = 0) -> SplitCommand:
     kw = Token(trimmed[: m.start()], base + lead, base + lead + m.start())
     rest_pos = lead + m.end()
     rest = trimmed[m.end() :]
-    args_rel, raw_flags = extract_flags(rest)
+    args_rel, raw_flags = extract_flags(rest) if rest.startswith("--") else (0, [])
     flags = tuple(
         Token(f.value, base + rest_pos + f.start, base + rest_pos + f.end) for f in raw_flags
     )
     args = rest[args_rel:]
-    args_lead = len(args) - len(args.lstrip("".join(GO_SPACE)))
+    args_lead = len(args) - len(args.lstrip(GO_SPACE_CHARS))
     args_trimmed = strip_go(args)
     start = base + rest_pos + args_rel + args_lead
     return SplitCommand(kw, flags, start, start + len(args_trimmed))
@@ -126,8 +127,14 @@ def extract_flags(line: str) -> tuple[int, list[Token]]:
     return n, words
 
 
+_PLAIN_WORD = re.compile("[^" + "".join(sorted(GO_SPACE)) + "]+")
+
+
 def parse_words(rest: str, escape: str) -> list[Token]:
     """parseWords: space-delimited words, quotes kept, used by ENV/LABEL/ARG."""
+    if "'" not in rest and '"' not in rest and escape not in rest:
+        # No quote or escape: words are exactly the runs of non-space characters.
+        return [Token(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(rest)]
     words: list[Token] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
@@ -200,7 +207,7 @@ def parse_json_array(rest: str) -> list[str] | None:
     Like Go's json.Decoder, only the first JSON value counts; anything after it
     is ignored.
     """
-    text = rest.lstrip("".join(GO_SPACE))
+    text = rest.lstrip(GO_SPACE_CHARS)
     if not text.startswith("["):
         return None
     try:
@@ -312,6 +319,8 @@ class HeredocSpec:
 
 def heredocs_in_line(line: str) -> list[HeredocSpec]:
     """heredocsFromLine: each shell word of the form ``[fd]<<[-]WORD``."""
+    if "<<" not in line:
+        return []
     words = heredoc_words(line)
     if not words:
         return []
