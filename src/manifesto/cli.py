@@ -192,7 +192,9 @@ def _run(mode: Mode, paths: list[str] | None, options: RunOptions) -> None:
 
 @app.command("rules")
 def list_rules(
-    output_format: Annotated[str, typer.Option("--output-format", help="text or json")] = "text",
+    output_format: Annotated[
+        str, typer.Option("--output-format", help="text, json or markdown")
+    ] = "text",
 ) -> None:
     """List the rules."""
     import json
@@ -200,6 +202,11 @@ def list_rules(
     from manifesto.registry import rules
 
     infos = rules()
+    if output_format == "markdown":
+        from manifesto.docs import rules_markdown
+
+        sys.stdout.write(rules_markdown(infos))
+        return
     if output_format == "json":
         payload = [
             {

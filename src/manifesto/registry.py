@@ -4,8 +4,35 @@ from __future__ import annotations
 
 from manifesto.diagnostics import RuleInfo
 from manifesto.fixer import Fixer
+from manifesto.fixers import (
+    apk_cache_kept,
+    apt_lists_kept,
+    apt_prompt_unanswered,
+    apt_recommends_installed,
+    apt_update_alone,
+    dnf_cache_kept,
+    npm_cache_kept,
+    pip_cache_kept,
+    rpm_prompt_unanswered,
+    yarn_cache_kept,
+    yum_cache_kept,
+    zypper_cache_kept,
+)
 
-FIXERS: tuple[Fixer, ...] = ()
+FIXERS: tuple[Fixer, ...] = (
+    apt_lists_kept,
+    apt_update_alone,
+    apt_prompt_unanswered,
+    apt_recommends_installed,
+    apk_cache_kept,
+    yum_cache_kept,
+    dnf_cache_kept,
+    zypper_cache_kept,
+    rpm_prompt_unanswered,
+    pip_cache_kept,
+    yarn_cache_kept,
+    npm_cache_kept,
+)
 
 
 def rules() -> tuple[RuleInfo, ...]:

@@ -247,23 +247,26 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     quiet = opts.quiet
     output_file = opts.output_file
     out = open(output_file, "w", encoding="utf-8") if output_file else None  # noqa: SIM115
+    if out is None and mode is Mode.FIX and any(job.stdin_text is not None for job in jobs):
+        out = sys.stderr  # stdout carries the fixed text
     color = out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = _Report(settings.output_format, out, color, opts.statistics)
     for message in errors:
         _eprint(message)
-    scanned = changed = internal = 0
+    scanned = changed = 0
     fixed: Counter[str] = Counter()
+    remaining = 0
     show_progress = not quiet and sys.stderr.isatty() and len(jobs) > 20
     try:
         for outcome in _execute(jobs, opts.jobs, show_progress):
             scanned += 1
             if outcome.error is not None:
                 errors.append(outcome.error)
-                internal += outcome.internal
                 _eprint(outcome.error)
                 continue
             fixed.update(outcome.applied)
             changed += outcome.changed
+            remaining += len(outcome.diagnostics)
             if mode is Mode.DIFF and outcome.diff:
                 _write_diff(outcome.diff, color)
             elif mode is Mode.FIX_CHECK and outcome.changed:
@@ -275,17 +278,17 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
         if mode in (Mode.CHECK, Mode.FIX):
             report.finish()
     finally:
-        if out is not None:
+        if out is not None and out is not sys.stderr:
             out.close()
     if not quiet:
-        _summary(mode, scanned, changed, fixed, report.total, len(errors))
+        _summary(mode, scanned, changed, fixed, remaining, len(errors))
     if errors:
         return EXIT_ERROR
     if mode in (Mode.DIFF, Mode.FIX_CHECK):
         return EXIT_FINDINGS if changed else EXIT_CLEAN
     if mode is Mode.FIX and opts.exit_non_zero_on_fix and changed:
         return EXIT_FINDINGS
-    if report.total and not opts.exit_zero:
+    if remaining and not opts.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
@@ -314,18 +317,14 @@ def _write_diff(diff: str, color: bool) -> None:
 def _summary(
     mode: Mode, scanned: int, changed: int, fixed: Counter[str], remaining: int, errors: int
 ) -> None:
-    verb = {
-        Mode.FIX: "fixed",
-        Mode.DIFF: "would be fixed",
-        Mode.FIX_CHECK: "would be fixed",
-        Mode.CHECK: "",
-    }[mode]
+    verb = "applied" if mode is Mode.FIX else "to apply"
     parts = [f"{scanned} file{'s' if scanned != 1 else ''} scanned"]
     if mode is not Mode.CHECK:
         parts.append(f"{changed} {'changed' if mode is Mode.FIX else 'would change'}")
         if fixed:
             by_rule = ", ".join(f"{code} x{n}" for code, n in sorted(fixed.items()))
-            parts.append(f"{sum(fixed.values())} fixes {verb} ({by_rule})")
+            count = sum(fixed.values())
+            parts.append(f"{count} fix{'es' if count != 1 else ''} {verb} ({by_rule})")
     parts.append(f"{remaining} finding{'s' if remaining != 1 else ''} remaining")
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")

@@ -1,0 +1,453 @@
+"""Helpers shared by the package-cache fixers (apk, pip, yarn, npm); not a fixer itself.
+
+Everything here reads the tree and the parsed shell; nothing edits. The fixers
+decide for each install command one of three outcomes: a fix, a finding
+without a fix (the cache is kept but the cure is not certain to be harmless),
+or nothing (no cache is kept: a flag, a clean-up, a cache mount, an
+environment setting).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from manifesto.context import FixContext
+from manifesto.cst import Dockerfile, Instruction
+from manifesto.cst.stages import Stage, global_args
+from manifesto.cst.values import arg_defaults, key_values, mounts
+from manifesto.shell import Command, ShellScript, Word
+
+
+class Outcome(enum.Enum):
+    FIX = "fix"
+    REPORT = "report"
+    """The cache is kept, but the cure could change the build: a finding without a fix."""
+    SKIP = "skip"
+    """No cache is kept, or it is not this rule's business."""
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What a fixer concluded about one install command (or one RUN)."""
+
+    instruction: Instruction
+    command: Command
+    outcome: Outcome
+    reason: str
+    """Why it was skipped or only reported (``""`` for a fix): used in messages and stats."""
+
+
+# --------------------------------------------------------------------------- RUNs
+
+
+def checked_runs(tree: Dockerfile, ctx: FixContext) -> Iterator[tuple[Instruction, ShellScript]]:
+    """The RUNs a package-cache fixer looks at: shell form, POSIX shell that parses,
+    not wrapped in ONBUILD (it runs in another image), in a stage that ships."""
+    if ctx.windows:
+        return
+    for ins in tree.instructions:
+        if ins.keyword != "RUN" or not ctx.is_shipped(ins):
+            continue
+        script = ctx.shell(ins)
+        if script is None or script.has_errors or not script.supported:
+            continue
+        yield ins, script
+
+
+def run_skip_reason(ctx: FixContext, ins: Instruction) -> str | None:
+    """Why a RUN is not looked at, or None when it is (for statistics)."""
+    if ctx.windows:
+        return "windows"
+    if ins.keyword == "ONBUILD":
+        return "onbuild"
+    script = ctx.shell(ins)
+    if script is None:
+        return "exec form or non-POSIX shell"
+    if script.has_errors or not script.supported:
+        return "shell does not parse"
+    if not ctx.is_shipped(ins):
+        return "stage not shipped"
+    return None
+
+
+# --------------------------------------------------------------------------- words
+
+
+def value(word: Word) -> str:
+    """The word as the command receives it when literal, else its source text."""
+    return word.value if word.value is not None else word.text
+
+
+def first_positional(
+    words: Sequence[Word], start: int = 0, with_value: frozenset[str] = frozenset()
+) -> int | None:
+    """Index of the first word at or after ``start`` that is neither an option nor the
+    value of one (``--root /x``); a word with an expansion counts as positional."""
+    i = start
+    while i < len(words):
+        v = words[i].value
+        if v is None:
+            return i
+        if v == "--":
+            return i + 1 if i + 1 < len(words) else None
+        if v.startswith("-") and v != "-":
+            i += 2 if v in with_value else 1
+            continue
+        return i
+    return None
+
+
+def option_value(words: Sequence[Word], names: Sequence[str]) -> str | None:
+    """The value of the first ``--name value`` / ``--name=value`` option, if given."""
+    for i, word in enumerate(words):
+        v = value(word)
+        for name in names:
+            if v == name and i + 1 < len(words):
+                return value(words[i + 1])
+            if v.startswith(name + "="):
+                return v[len(name) + 1 :]
+    return None
+
+
+def program_text(command: Command) -> str | None:
+    """The program word to reuse in an appended command (``npm``, ``/usr/bin/npm``),
+    when it is a plain path the shell reads as it stands."""
+    name = command.effective_name
+    if name is None or name.value is None or name.text != name.value:
+        return None
+    return name.value if re.fullmatch(r"[A-Za-z0-9_./+-]+", name.value) else None
+
+
+# --------------------------------------------------------------------------- stages and env
+
+
+def ancestors(ctx: FixContext, stage: Stage) -> list[Stage]:
+    """The stage and the stages it is built FROM, oldest first."""
+    by_name = {s.name: s for s in ctx.stages if s.name}
+    chain: list[Stage] = []
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        chain.append(current)
+        seen.add(current.index)
+        parent = by_name.get(current.base.lower())
+        current = parent if parent is not None and parent.index < current.index else None
+    return list(reversed(chain))
+
+
+def lineage(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
+    """The instructions whose ENV (and files) reach ``ins``: every instruction of the
+    stages its stage is built FROM, then its own stage up to ``ins``."""
+    stage = ctx.stage_of(ins)
+    if stage is None:
+        return ()
+    out: list[Instruction] = []
+    for st in ancestors(ctx, stage):
+        for item in st.instructions:
+            if item is ins:
+                return tuple(out)
+            out.append(item)
+    return tuple(out)
+
+
+def later_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
+    """Instructions after ``ins`` that run on top of its layer: the rest of its stage
+    and every stage built FROM it (directly or not)."""
+    stage = ctx.stage_of(ins)
+    if stage is None:
+        return ()
+    out: list[Instruction] = []
+    seen = False
+    for item in stage.instructions:
+        if seen:
+            out.append(item)
+        seen = seen or item is ins
+    for other in ctx.stages:
+        if other.index > stage.index and any(s.index == stage.index for s in ancestors(ctx, other)):
+            out.extend(other.instructions)
+    return tuple(out)
+
+
+def env_value(
+    ctx: FixContext, ins: Instruction, name: str, *, ignore_case: bool = False
+) -> str | None:
+    """The value ``name`` has in the environment of ``ins`` as far as the file tells:
+    the last ENV that sets it (ENV wins over ARG), else an ARG of the stage with a
+    default (or the global default it redeclares). None when unset or unknown."""
+    wanted = name.lower() if ignore_case else name
+
+    def same(key: str) -> bool:
+        return (key.lower() if ignore_case else key) == wanted
+
+    before = lineage(ctx, ins)
+    found: str | None = None
+    for item in before:
+        if item.keyword == "ENV":
+            for kv in key_values(item):
+                if same(kv.key):
+                    found = kv.value
+    if found is not None:
+        return found
+    stage = ctx.stage_of(ins)
+    globals_ = global_args(ctx.tree)
+    for item in before:
+        if item.keyword != "ARG" or stage is None or item not in stage.instructions:
+            continue
+        for key, default in arg_defaults(item).items():
+            if same(key):
+                found = default if default is not None else globals_.get(key)
+    return found
+
+
+def _sets(text: str, names: frozenset[str], nonempty: bool) -> bool:
+    """``NAME=value`` text that sets one of ``names`` (to a non-empty value if asked)."""
+    name, eq, rest = text.partition("=")
+    return bool(eq) and name in names and (bool(rest) or not nonempty)
+
+
+def assigned_in_command(command: Command, names: frozenset[str], *, nonempty: bool = False) -> bool:
+    """``NAME=value cmd`` or ``env NAME=value cmd`` sets one of ``names`` for the command."""
+    for a in command.assignments:
+        if a.name in names and (not nonempty or (a.value is not None and a.value.text != "")):
+            return True
+    return any(_sets(w.value or "", names, nonempty) for w in _wrapper_words(command))
+
+
+def exported_before(
+    script: ShellScript, offset: int, names: frozenset[str], *, nonempty: bool = False
+) -> bool:
+    """An ``export NAME=...`` or ``NAME=...`` statement before ``offset`` sets one of ``names``."""
+    for cmd in script.commands:
+        if cmd.start >= offset:
+            break
+        if cmd.name is None or cmd.kind == "declaration":
+            for a in cmd.assignments:
+                if a.name in names and (not nonempty or (a.value is not None and a.value.text)):
+                    return True
+        if cmd.kind == "declaration" and any(
+            _sets(w.value or "", names, nonempty) for w in cmd.args
+        ):
+            return True
+    return False
+
+
+def changed_after(script: ShellScript, offset: int, names: frozenset[str]) -> bool:
+    """A command after ``offset`` assigns or exports one of ``names`` for the rest of the script."""
+    for cmd in script.commands:
+        if cmd.start < offset:
+            continue
+        if (cmd.name is None or cmd.kind == "declaration") and any(
+            a.name in names for a in cmd.assignments
+        ):
+            return True
+        if cmd.kind == "declaration":
+            for word in cmd.args:
+                v = word.value or ""
+                if v.split("=", 1)[0] in names:
+                    return True
+    return False
+
+
+# --------------------------------------------------------------------------- mounts
+
+
+MOUNT_KINDS = ("cache", "tmpfs", "bind")
+
+
+def mount_targets(ins: Instruction) -> tuple[str, ...]:
+    """Targets of the RUN's cache, tmpfs and bind mounts: what is written there is
+    not in the layer."""
+    return tuple(
+        m.target.rstrip("/") or "/" for m in mounts(ins) if m.type in MOUNT_KINDS and m.target
+    )
+
+
+def covered(ins: Instruction, path: str) -> bool:
+    """Whether a mount of the RUN covers ``path`` (the directory or a parent)."""
+    wanted = path.rstrip("/") or "/"
+    return any(wanted == t or wanted.startswith(t + "/") or t == "/" for t in mount_targets(ins))
+
+
+def mount_ends_with(ins: Instruction, suffixes: Sequence[str]) -> bool:
+    """A mount target ends with one of ``suffixes`` (``/.cache``: some user's cache)."""
+    return any(t.endswith(s) for t in mount_targets(ins) for s in suffixes)
+
+
+# --------------------------------------------------------------------------- users
+
+
+_USER_SWITCHERS = frozenset(
+    {"gosu", "su-exec", "runuser", "setpriv", "chpst", "s6-setuidgid", "setuidgid", "chroot"}
+)
+_SUDO_USER_OPTIONS = ("-u", "--user", "-i", "--login", "-H", "--set-home")
+
+
+def _wrapper_words(command: Command) -> tuple[Word, ...]:
+    """The words before the effective program (``sudo -u x``, ``env A=1``)."""
+    words = command.words
+    if command.effective_name is None:
+        return ()
+    for i, word in enumerate(words):
+        if word is command.effective_name:
+            return words[:i]
+    return ()
+
+
+def runs_as_other_user(command: Command) -> bool:
+    """``sudo -u node npm ...``, ``gosu node npm ...``: another user, another home."""
+    wrappers = _wrapper_words(command)
+    names = [(w.value or "").rsplit("/", 1)[-1] for w in wrappers]
+    if any(n in _USER_SWITCHERS for n in names):
+        return True
+    if any(n in ("sudo", "doas") for n in names):
+        return any(
+            (w.value or "").startswith(_SUDO_USER_OPTIONS) for w in wrappers if w.value != "sudo"
+        )
+    return False
+
+
+# --------------------------------------------------------------------------- later commands
+
+
+def commands_after(script: ShellScript, offset: int) -> tuple[Command, ...]:
+    return tuple(c for c in script.commands if c.start >= offset)
+
+
+def rm_targets(command: Command) -> tuple[str, ...]:
+    """The paths an ``rm`` command removes (options left out): the literal value, or the
+    text without double quotes when it expands (``"$HOME/.npm"`` -> ``$HOME/.npm``)."""
+    if command.program != "rm":
+        return ()
+    out: list[str] = []
+    options_done = False
+    for word in command.effective_args:
+        # "$HOME/.npm" -> $HOME/.npm: quotes do not matter to the path's shape
+        v = word.value if word.value is not None else word.text.replace('"', "")
+        if not options_done and v == "--":
+            options_done = True
+            continue
+        if not options_done and v.startswith("-"):
+            continue
+        out.append(v)
+    return tuple(out)
+
+
+_REMOVERS: dict[str, frozenset[str]] = {
+    "apk": frozenset({"del"}),
+    "apt-get": frozenset({"remove", "purge", "autoremove", "auto-remove", "autopurge"}),
+    "apt": frozenset({"remove", "purge", "autoremove", "auto-remove", "autopurge"}),
+    "aptitude": frozenset({"remove", "purge"}),
+    "dpkg": frozenset({"-r", "-P", "--remove", "--purge"}),
+    "yum": frozenset({"remove", "erase", "autoremove"}),
+    "dnf": frozenset({"remove", "erase", "autoremove"}),
+    "microdnf": frozenset({"remove"}),
+    "zypper": frozenset({"remove", "rm"}),
+    "rpm": frozenset({"-e", "--erase"}),
+}
+_AUTOREMOVE = frozenset({"autoremove", "auto-remove", "autopurge", "--auto-remove", "--autoremove"})
+_TOOL_PACKAGE = re.compile(r"(?:^|[-_.+/])(?:node|nodejs|npm|yarn|yarnpkg|corepack)(?:$|[-_.+0-9])")
+_TOOL_NAMES = frozenset({"node", "nodejs", "npm", "npx", "yarn", "yarnpkg", "corepack"})
+
+
+def _removes_tool_package(words: Sequence[Word], verbs: frozenset[str]) -> bool:
+    """A package removal that may take Node, npm or Yarn with it: a package named
+    after them, a package list we cannot read (``$PKGS``, an apk virtual ``.deps``
+    whose contents are elsewhere), or an autoremove of whatever became unneeded."""
+    args = [value(w) for w in words]
+    if not any(a in verbs for a in args):
+        return False
+    if any(a in _AUTOREMOVE for a in args):
+        return True
+    names = [
+        w.text
+        for w in words
+        if w.value is None or not (w.value.startswith("-") or w.value in verbs)
+    ]
+    return any(n.startswith((".", "$")) or "$" in n or _TOOL_PACKAGE.search(n) for n in names)
+
+
+def _removes_tool_files(command: Command) -> bool:
+    """``rm`` of the package manager's own files (not of a temp dir called ``npm-123``)."""
+    for target in rm_targets(command):
+        path = target.rstrip("/")
+        parent, _, base = path.rpartition("/")
+        if parent.endswith("/bin") and base.rstrip("*") in _TOOL_NAMES:
+            return True
+        if path.startswith("/opt/yarn") or path.endswith("/lib/node_modules"):
+            return True
+        if any(f"/lib/node_modules/{tool}" in path for tool in ("npm", "yarn", "corepack")):
+            return True
+    return False
+
+
+def removes_tools(command: Command) -> bool:
+    """A command that may uninstall the package manager itself: a system package
+    removal that may include it, a global npm/yarn removal, or an ``rm`` of its files."""
+    prog = command.program
+    words = command.effective_args
+    args = [value(w) for w in words]
+    if prog in _REMOVERS and _removes_tool_package(words, _REMOVERS[prog]):
+        return True
+    if prog == "pacman" and any(re.fullmatch(r"-R\w*", a) for a in args):
+        return True
+    if (
+        prog == "npm"
+        and any(a in ("uninstall", "remove", "rm", "r", "un", "unlink") for a in args)
+        and any(a in ("-g", "--global", "--location=global") for a in args)
+    ):
+        return True
+    if prog in ("yarn", "yarnpkg") and "global" in args and "remove" in args:
+        return True
+    if prog in ("nvm", "n") and any(a in ("uninstall", "rm", "prune") for a in args):
+        return True
+    return _removes_tool_files(command)
+
+
+def ends_early(script: ShellScript) -> bool:
+    """A top-level ``exit`` or ``exec``: a command appended at the end might never run."""
+    return any(
+        c.context == () and c.name is not None and c.name.value in ("exit", "exec")
+        for c in script.commands
+    )
+
+
+# --------------------------------------------------------------------------- appended clean-ups
+
+
+def assess_appended_cleanup(
+    ins: Instruction,
+    script: ShellScript,
+    installs: Sequence[Command],
+    is_clean: Callable[[Command], bool],
+    env_names: frozenset[str],
+) -> Assessment:
+    """Whether a clean-up command can be appended at the end of the RUN after ``installs``.
+
+    The clean-up runs in the same shell, after everything else: it must run as the
+    same user, with the same HOME and cache settings, with the package manager
+    still installed, and the script must reach the end.
+    """
+    pending = [c for c in installs if not any(is_clean(x) for x in commands_after(script, c.end))]
+    if not pending:
+        return Assessment(ins, installs[-1], Outcome.SKIP, "cache cleaned later in the RUN")
+    first = pending[0]
+
+    def report(reason: str) -> Assessment:
+        return Assessment(ins, first, Outcome.REPORT, reason)
+
+    if any(runs_as_other_user(c) for c in pending):
+        return report("installs as another user, whose cache an appended command would miss")
+    if any(assigned_in_command(c, env_names) for c in pending) or changed_after(
+        script, first.start, env_names
+    ):
+        return report("HOME or the cache location differs for the install")
+    if any(removes_tools(c) for c in commands_after(script, first.end)):
+        return report("a later command may uninstall the package manager")
+    if ends_early(script):
+        return report("the RUN may exit before an appended command")
+    if program_text(pending[-1]) is None:
+        return report("the program is not a plain path")
+    return Assessment(ins, first, Outcome.FIX, "")

@@ -1,0 +1,263 @@
+"""Run apt-get update in the same RUN as the install that needs it.
+
+## What it does
+
+Finds an ``apt-get update`` (or ``apt update``) that nothing after it in the
+same ``RUN`` uses: no install, upgrade or other list-reading apt command, and
+nothing that could run one (a script, ``xargs``, ``sh -c``). When the next
+instruction is a ``RUN`` that installs with those lists, the fix moves the
+update into it: the update ``RUN`` is deleted and its command is put in front of
+the install, joined with ``&&``.
+
+## Why
+
+Each ``RUN`` is a cached layer. With the update in a ``RUN`` of its own, a later
+change to the install line rebuilds only the install, on top of the cached (and
+possibly months old) lists: packages that have since left the mirror fail with
+404, and fixed versions are silently not picked up. Docker's guidance is to
+always combine ``apt-get update`` with ``apt-get install`` in the same ``RUN``.
+An update whose lists nothing uses also leaves tens of megabytes in the layer.
+
+## Example
+
+Before:
+
+    RUN apt-get update
+    RUN apt-get install -y --no-install-recommends curl
+
+After:
+
+    RUN apt-get update && apt-get install -y --no-install-recommends curl
+
+## Fix safety
+
+Safe. The fix applies only when the update ``RUN`` holds nothing but that one
+command (a trailing shell comment is kept as a comment line), has no flags, and
+is followed directly (comments and blank lines aside) by a ``RUN`` in the same
+stage that has no flags other than cache mounts, reads the lists before running
+an update of its own, and whose script is a single ``&&`` chain. Then the
+update runs in the same environment (same user, working directory, variables
+and shell) right before the same commands, and a failing update still fails the
+build (``update && a && b`` stops at the first failure like two ``RUN``s do).
+The final filesystem is the same; only the layer boundary moves (and a clean-up
+in the install ``RUN`` now really removes the lists from the image).
+
+## Caveats
+
+- Reported without a fix: an update that is followed by other instructions
+  (``ENV``, ``COPY`` of a ``sources.list`` ...), by a ``RUN`` that runs its own
+  update or does not install, by a ``set -e; a; b`` or ``a || b`` script, or
+  that shares its ``RUN`` with other commands; and an update no later ``RUN``
+  uses (delete it by hand).
+- Skipped: Windows images, ``ONBUILD`` triggers, scripts that do not parse, and
+  updates whose lists sit on a cache or tmpfs mount.
+- A command this rule cannot see into (``RUN apt-get update && ./install.sh``)
+  counts as using the lists: no finding.
+
+## Related
+
+No hadolint rule; hadolint DL3009 flags the same ``RUN`` when the lists are not
+deleted. Docker's "Best practices for Dockerfile instructions", section
+``apt-get``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from manifesto.context import FixContext
+from manifesto.cst import Blank, Comment, Dockerfile, Instruction
+from manifesto.cst.values import mounted_over, mounts
+from manifesto.diagnostics import RuleInfo
+from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.shell import Command, ShellScript
+
+from . import _apt
+
+INFO = RuleInfo(
+    code="MF102",
+    name="apt_update_alone",
+    title="Run apt-get update in the same RUN as the install that needs it",
+    applicability=Applicability.SAFE,
+    related=(),
+    doc=__doc__ or "",
+)
+
+_INERT = frozenset(
+    {
+        ":",
+        "[",
+        "apt-mark",
+        "cat",
+        "cd",
+        "chmod",
+        "chown",
+        "cp",
+        "dpkg",
+        "echo",
+        "export",
+        "false",
+        "grep",
+        "groupadd",
+        "ln",
+        "ls",
+        "mkdir",
+        "mv",
+        "printf",
+        "rm",
+        "rmdir",
+        "sed",
+        "set",
+        "sleep",
+        "tar",
+        "tee",
+        "test",
+        "touch",
+        "true",
+        "unset",
+        "useradd",
+        "usermod",
+        "wget",
+    }
+)
+"""Programs that cannot read the lists, nor run something that does."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    instruction: Instruction
+    reason: str
+    """``fix``, or why there is no fix, or why the RUN is skipped."""
+    command: Command | None = None
+    fix: Fix | None = None
+
+
+def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
+    for outcome in _outcomes(tree, ctx):
+        if outcome.command is None:
+            continue
+        message = "apt-get update without an install after it in this RUN"
+        if outcome.fix is None:
+            message += f" (no fix: {outcome.reason})"
+        else:
+            message += ": move it into the next RUN"
+        yield Violation(INFO.code, message, outcome.command.start, outcome.command.end, outcome.fix)
+
+
+def _outcomes(tree: Dockerfile, ctx: FixContext) -> Iterator[_Outcome]:
+    windows = ctx.windows
+    for ins in tree.instructions:
+        if ins.effective.keyword != "RUN" or not _apt.APT_WORD.search(_apt.run_text(ctx, ins)):
+            continue
+        if ins.keyword == "ONBUILD":
+            yield _Outcome(ins, "onbuild")
+            continue
+        if windows:
+            yield _Outcome(ins, "windows")
+            continue
+        script = ctx.shell(ins)
+        if script is None or script.has_errors or not script.supported:
+            yield _Outcome(ins, "no shell")
+            continue
+        update = _lone_update(script)
+        if update is None:
+            continue
+        if mounted_over(ins, _apt.LISTS):
+            yield _Outcome(ins, "mounted")
+            continue
+        yield _merge(tree, ctx, ins, script, update)
+
+
+def _lone_update(script: ShellScript) -> Command | None:
+    """The last update of the script, when nothing after it may use the lists."""
+    updates = [c for c in _apt.apt_calls(script) if c.name == "update"]
+    if not updates:
+        return None
+    update = updates[-1].command
+    for command in script.commands:
+        if command.start <= update.start:
+            continue
+        call = _apt.apt_call(command)
+        if call is not None:
+            if call.name in _apt.LIST_FREE:
+                continue
+            return None
+        if command.program is None and command.name is not None:
+            return None
+        if command.program is not None and command.program not in _INERT:
+            return None
+        if any(_apt.APT_WORD.search(w.text) for w in _apt.words_of(command)):
+            return None
+        if command.program in ("echo", "printf", "cat", "tee") and command.redirects:
+            return None  # may write a script or an apt configuration that something reads
+    return update
+
+
+def _merge(
+    tree: Dockerfile, ctx: FixContext, ins: Instruction, script: ShellScript, update: Command
+) -> _Outcome:
+    """Move a lone ``RUN apt-get update`` into the next RUN, when that is exact."""
+    if len(script.statements) != 1 or len(script.commands) != 1:
+        return _Outcome(ins, "RUN does more than the update", update)
+    if ins.flags:
+        return _Outcome(ins, "update RUN has flags", update)
+    if "\n" in update.text or any(r.heredoc for r in update.redirects):
+        return _Outcome(ins, "update spans lines", update)
+    rest = ctx.text[script.statements[0].end : ins.content_end].strip()
+    if rest and (not rest.startswith("#") or "\n" in rest):
+        return _Outcome(ins, "text after the update", update)
+    nxt = _next_instruction(tree, ins)
+    if nxt is None or nxt.keyword == "FROM":
+        return _Outcome(ins, "nothing after it in the stage", update)
+    if nxt.keyword != "RUN":
+        return _Outcome(ins, f"{nxt.keyword} comes before the install", update)
+    reason = _target_reason(ctx, nxt)
+    if reason is not None:
+        return _Outcome(ins, reason, update)
+    target = ctx.shell(nxt)
+    assert target is not None
+    newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
+    indent = ins.lines[0].content[: len(ins.lines[0].content) - len(ins.lines[0].content.lstrip())]
+    kept = f"{indent}{rest}{newline}" if rest else ""
+    edits = (
+        Edit(ins.start, ins.end, kept),
+        Edit.insert(target.statements[0].start, f"{update.text} && "),
+    )
+    return _Outcome(
+        ins,
+        "fix",
+        update,
+        Fix(
+            f"Move `{update.text}` into the RUN on line {nxt.start_line}", edits, Applicability.SAFE
+        ),
+    )
+
+
+def _next_instruction(tree: Dockerfile, ins: Instruction) -> Instruction | None:
+    """The instruction right after ``ins``, with only comments and blank lines between."""
+    elements = tree.elements
+    for element in elements[elements.index(ins) + 1 :]:
+        if isinstance(element, Comment | Blank):
+            continue
+        return element if isinstance(element, Instruction) else None
+    return None
+
+
+def _target_reason(ctx: FixContext, nxt: Instruction) -> str | None:
+    """Why the update cannot go in front of ``nxt``'s script, or None when it can."""
+    if any(f.name != "mount" for f in nxt.flags) or any(m.type != "cache" for m in mounts(nxt)):
+        return "next RUN has flags"
+    script = ctx.shell(nxt)
+    if script is None or script.has_errors or not script.supported:
+        return "next RUN does not parse"
+    if script.script_heredoc is not None:
+        return "next RUN is a here-document"
+    if not _apt.reads_lists_first(ctx, nxt):
+        return "next RUN does not install first"
+    if len(script.statements) != 1:
+        return "next RUN has several statements"
+    first = script.statements[0]
+    if any(op not in ("&&", "|", "|&") for op in first.operators) or first.terminator == "&":
+        return "next RUN is not an && chain"
+    return None

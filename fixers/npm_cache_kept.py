@@ -1,0 +1,262 @@
+"""## What it does
+
+Finds RUNs of shipped stages where npm installs packages (`npm install` and its
+aliases `npm i`, `npm add`, ..., `npm ci`, `npm install-test`, `npm update`) with no
+`npm cache clean` after it, and appends `npm cache clean --force` to the end of
+the RUN, in the RUN's own style.
+
+## Why
+
+npm keeps every tarball and registry response it fetches in its content-addressed
+cache, `~/.npm/_cacache` (`/root/.npm` for root). Nothing reads it again in a built
+image, but the layer ships it, next to the unpacked `node_modules`.
+
+## Example
+
+Before:
+
+    RUN npm ci --omit=dev \\
+        && npm run build
+
+After:
+
+    RUN npm ci --omit=dev \\
+        && npm run build \\
+        && npm cache clean --force
+
+## Fix safety
+
+Safe. `npm cache clean --force` deletes the cache folder and nothing else
+(`node_modules`, global packages and `.npmrc` stay); `--force` is required since
+npm 5 and accepted by older versions. The command is joined in the RUN's own
+style: `&&` at the end of the line or at the start of the next, or the RUN's `;`
+when it runs under `set -e` (`set -eux; ...; \\` chains), so it runs only when the
+script succeeded so far, and never yields a `; &&` or a dangling operator. In a
+`RUN <<EOF` script it goes on its own line (under `set -e`) or after `&&` on the
+last line. The command reuses the program word of the install (`/usr/bin/npm`).
+
+No finding when the cache is not kept: an `npm cache clean` / `clear` / `rm`, or an
+`rm` of the cache directory (`~/.npm`, `/root/.npm`, `.../.npm/_cacache`, the
+configured cache) later in the same RUN; or a cache, tmpfs or bind mount over
+`/root/.npm`, over a target ending in `/.npm`, or over the cache set by
+`npm_config_cache` (ENV, any case) or `--cache`.
+
+A finding without a fix when appending could misfire: `--cache` elsewhere (the
+clean-up would empty another cache); the install runs as another user
+(`sudo -u`, `gosu`, `su-exec`, ...) or with its own `HOME` / `npm_config_cache`;
+a later command may uninstall npm or Node (`apk del`, `apt-get purge`,
+`npm uninstall -g`, `rm` of their files: the appended `npm` would not be found);
+the RUN has a top-level `exit` or `exec`.
+
+## Caveats
+
+A project `.npmrc` with its own `cache=` is not visible from the Dockerfile.
+`npx` also fills the cache (`~/.npm/_npx`) and is not matched; neither is
+`sh -c "npm install"`, nor `pnpm` (its own store). Stages that do not ship and
+`ONBUILD` RUNs are left alone.
+
+## Related
+
+None in hadolint (DL3016 is about pinning npm packages); see DL3060 for Yarn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from manifesto.context import FixContext
+from manifesto.cst import Dockerfile, Instruction
+from manifesto.diagnostics import RuleInfo
+from manifesto.edits import Applicability, Fix, Violation
+from manifesto.layout import append_command
+from manifesto.shell import Command, ShellScript, Word
+
+from ._package_caches import (
+    Assessment,
+    Outcome,
+    assess_appended_cleanup,
+    checked_runs,
+    covered,
+    env_value,
+    first_positional,
+    mount_ends_with,
+    option_value,
+    program_text,
+    rm_targets,
+)
+
+INFO = RuleInfo(
+    code="MF113",
+    name="npm_cache_kept",
+    title="Run `npm cache clean --force` in the RUN that installs with npm",
+    applicability=Applicability.SAFE,
+    related=(),
+    doc=__doc__ or "",
+)
+
+_INSTALLS = frozenset(
+    {
+        # npm install and the aliases npm accepts for it
+        "install",
+        "i",
+        "in",
+        "ins",
+        "inst",
+        "insta",
+        "instal",
+        "isnt",
+        "isnta",
+        "isntal",
+        "isntall",
+        "add",
+        # npm ci
+        "ci",
+        "clean-install",
+        "ic",
+        "install-clean",
+        "isntall-clean",
+        # install then test
+        "install-test",
+        "it",
+        "install-ci-test",
+        "cit",
+        # npm update fetches too
+        "update",
+        "up",
+        "upgrade",
+        "udpate",
+    }
+)
+_VALUE_OPTIONS = frozenset(
+    {
+        "--prefix",
+        "-C",
+        "--cache",
+        "--userconfig",
+        "--globalconfig",
+        "--registry",
+        "--loglevel",
+        "--workspace",
+        "-w",
+        "--tag",
+        "--proxy",
+        "--https-proxy",
+        "--omit",
+        "--include",
+        "--only",
+        "--install-strategy",
+        "--location",
+        "--cafile",
+        "--scope",
+        "--fetch-retries",
+        "--fetch-timeout",
+        "--script-shell",
+        "--node-options",
+        "--otp",
+        "--auth-type",
+        "--before",
+        "--logs-dir",
+        "--logs-max",
+    }
+)
+_ENV_NAMES = frozenset({"HOME", "npm_config_cache", "NPM_CONFIG_CACHE"})
+
+
+def install_word(command: Command) -> Word | None:
+    """The subcommand word of an npm install (``install``, ``ci``, ``i``, ...)."""
+    if command.program != "npm":
+        return None
+    args = command.effective_args
+    i = first_positional(args, 0, _VALUE_OPTIONS)
+    if i is None or args[i].value not in _INSTALLS:
+        return None
+    return args[i]
+
+
+def _is_cache_clean(command: Command) -> bool:
+    """``npm cache clean --force`` (or ``clear`` / ``rm``, with or without --force)."""
+    if command.program != "npm":
+        return False
+    args = command.effective_args
+    i = first_positional(args, 0, _VALUE_OPTIONS)
+    if i is None or args[i].value != "cache":
+        return False
+    j = first_positional(args, i + 1, _VALUE_OPTIONS)
+    return j is not None and args[j].value in ("clean", "clear", "rm")
+
+
+def _removes_cache(command: Command, folders: tuple[str, ...]) -> bool:
+    for target in rm_targets(command):
+        path = target.rstrip("*").rstrip("/")
+        if path.endswith(("/.npm", "/.npm/_cacache")) or path in ("~/.npm", ".npm"):
+            return True
+        if any(path == f.rstrip("/") for f in folders):
+            return True
+    return False
+
+
+def _mounted(ins: Instruction, folders: tuple[str, ...]) -> bool:
+    if covered(ins, "/root/.npm") or mount_ends_with(ins, ("/.npm", "/.npm/_cacache")):
+        return True
+    return any(covered(ins, f) for f in folders)
+
+
+def _assess_run(
+    ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
+) -> Assessment:
+    env_folder = env_value(ctx, ins, "npm_config_cache", ignore_case=True)
+    flag_folders = tuple(
+        f for c in installs if (f := option_value(c.effective_args, ("--cache",))) is not None
+    )
+    folders = (*((env_folder,) if env_folder else ()), *flag_folders)
+    if _mounted(ins, folders):
+        return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
+    found = assess_appended_cleanup(
+        ins,
+        script,
+        installs,
+        lambda c: _is_cache_clean(c) or _removes_cache(c, folders),
+        _ENV_NAMES,
+    )
+    if found.outcome is Outcome.FIX and flag_folders:
+        return Assessment(
+            ins, found.command, Outcome.REPORT, "--cache: `npm cache clean` empties another"
+        )
+    return found
+
+
+def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
+    for ins, script in checked_runs(tree, ctx):
+        installs = [c for c in script.commands if install_word(c) is not None]
+        if installs:
+            yield _assess_run(ctx, ins, script, installs)
+
+
+def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
+    for found in _assess(tree, ctx):
+        if found.outcome is Outcome.SKIP:
+            continue
+        command = found.command
+        word = install_word(command)
+        name = command.effective_name
+        assert word is not None and name is not None
+        message = "npm's package cache (~/.npm) stays in the layer"
+        if found.outcome is Outcome.REPORT:
+            yield Violation(INFO.code, f"{message} ({found.reason})", name.start, word.end)
+            continue
+        script = ctx.shell(found.instruction)
+        installs = [c for c in script.commands if install_word(c)] if script else []
+        program = program_text(installs[-1]) if installs else None
+        if script is None or program is None:
+            continue
+        yield Violation(
+            INFO.code,
+            f"{message}: run `npm cache clean --force` at the end of the RUN",
+            name.start,
+            word.end,
+            Fix(
+                "Append `npm cache clean --force`",
+                (append_command(found.instruction, script, f"{program} cache clean --force"),),
+                Applicability.SAFE,
+            ),
+        )

@@ -1,0 +1,285 @@
+"""## What it does
+
+Finds RUNs of shipped stages where Yarn installs packages (`yarn`, `yarn install`,
+`yarn add`, `yarn upgrade`, `yarn global add`, `yarn workspace <name> add`, also as
+`yarnpkg`) with no `yarn cache clean` after it, and appends `yarn cache clean` to
+the end of the RUN, in the RUN's own style.
+
+## Why
+
+Yarn 1 ("classic") keeps a copy of every package it fetches in its cache
+(`/usr/local/share/.cache/yarn` for root, `~/.cache/yarn` for other users), next
+to the unpacked copy in `node_modules`. The layer ships both; the cache is often
+as big as `node_modules` itself.
+
+## Example
+
+Before:
+
+    RUN yarn install --frozen-lockfile \\
+        && yarn build
+
+After:
+
+    RUN yarn install --frozen-lockfile \\
+        && yarn build \\
+        && yarn cache clean
+
+## Fix safety
+
+Safe for Yarn 1, where `yarn cache clean` (no package names) empties the global
+cache and nothing else: `node_modules` and the global bin links stay. It is joined
+with `&&` (or with the RUN's own `;` under `set -e`), so it runs only when the
+script succeeded so far; its own exit status is 0 in practice. The command reuses
+the program word of the install (`yarnpkg`, `/usr/local/bin/yarn`).
+
+Yarn 2+ ("Berry") is different: `yarn cache clean` deletes the project's
+`.yarn/cache`, which Plug'n'Play reads at run time (zero-installs). So any sign of
+Berry in the file means no finding at all: `yarn set version`,
+`yarn policies set-version`, `corepack`, `.yarnrc.yml`, a `.yarn` directory or
+`.pnp.cjs` copied in, `--immutable`, `yarn dlx`, `workspaces focus`,
+`yarnPath`, `nodeLinker`, Berry-only `YARN_*` variables, `yarn@2`..`yarn@9`,
+`yarn@berry`/`stable`/`canary`, `@yarnpkg/cli`.
+
+No finding either when the cache is not kept: a `yarn cache clean` (without
+package names) or an `rm` of the cache directory (`.../.cache/yarn`, a whole
+`~/.cache`, `$(yarn cache dir)`, `YARN_CACHE_FOLDER`, the `--cache-folder`) later
+in the same RUN, or a cache, tmpfs or bind mount over the cache directory
+(`/usr/local/share/.cache/yarn`, `/root/.cache/yarn`, a target ending in
+`/.cache/yarn` or `/.cache`, `YARN_CACHE_FOLDER`, `$XDG_CACHE_HOME/yarn`, the
+`--cache-folder`).
+
+A finding without a fix when appending could misfire: `--cache-folder` elsewhere
+(the clean-up would empty another cache); the install runs as another user
+(`sudo -u`, `gosu`, `su-exec`, ...) or with its own `HOME` / `YARN_CACHE_FOLDER`;
+a later command may uninstall Yarn or Node (`apk del`, `apt-get purge`, `rm` of
+their files: the appended `yarn` would not be found); the RUN has a top-level
+`exit` or `exec`.
+
+## Caveats
+
+A Berry project brought in by `COPY . .` (its `.yarnrc.yml` or the
+`packageManager` field of `package.json`) cannot be seen from the Dockerfile;
+the file shows no sign of it only when it does not use Corepack nor set a
+version, and Yarn 1 is what the official Node images ship. A project `.yarnrc`
+with its own `cache-folder` is not visible either. `sh -c "yarn install"` is not
+looked into. Stages that do not ship and `ONBUILD` RUNs are left alone.
+
+## Related
+
+hadolint DL3060 (which looks at `yarn install` only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from manifesto.context import FixContext
+from manifesto.cst import Dockerfile, Instruction
+from manifesto.cst.words import parse_words
+from manifesto.diagnostics import RuleInfo
+from manifesto.edits import Applicability, Fix, Violation
+from manifesto.layout import append_command
+from manifesto.shell import Command, ShellScript, Word
+
+from ._package_caches import (
+    Assessment,
+    Outcome,
+    assess_appended_cleanup,
+    checked_runs,
+    covered,
+    env_value,
+    first_positional,
+    mount_ends_with,
+    option_value,
+    program_text,
+    rm_targets,
+    value,
+)
+
+INFO = RuleInfo(
+    code="MF112",
+    name="yarn_cache_kept",
+    title="Run `yarn cache clean` in the RUN that installs with Yarn",
+    applicability=Applicability.SAFE,
+    related=("DL3060",),
+    doc=__doc__ or "",
+)
+
+_PROGRAMS = ("yarn", "yarnpkg")
+_VALUE_OPTIONS = frozenset(
+    {
+        "--cwd",
+        "--cache-folder",
+        "--modules-folder",
+        "--mutex",
+        "--network-timeout",
+        "--network-concurrency",
+        "--child-concurrency",
+        "--registry",
+        "--global-folder",
+        "--link-folder",
+        "--preferred-cache-folder",
+        "--use-yarnrc",
+        "--https-proxy",
+        "--proxy",
+        "--otp",
+        "--cafile",
+    }
+)
+_INFO_FLAGS = frozenset({"-v", "--version", "-h", "--help"})
+_ENV_NAMES = frozenset({"HOME", "YARN_CACHE_FOLDER", "XDG_CACHE_HOME"})
+_BERRY = re.compile(
+    r"\.yarnrc\.yml|\.pnp\.c?js|\.yarn/(?:releases|cache|plugins|sdks|unplugged|patches|berry)"
+    r"|\byarn(?:pkg)?\s+(?:set\s+version|policies\s+set-version|dlx)\b|\bcorepack\b"
+    r"|\byarnPath\b|\bnodeLinker\b|--immutable\b|\bworkspaces\s+focus\b"
+    r"|\bYARN_(?:ENABLE_|NODE_LINKER|NPM_|PNP|YARN_PATH|GLOBAL_FOLDER)"
+    r"|\byarn@(?:[2-9]|berry|stable|canary)|@yarnpkg/cli"
+)
+_BERRY_COPIED = frozenset({".yarn", ".yarnrc.yml", ".pnp.cjs", ".pnp.js", ".pnp.loader.mjs"})
+
+
+def install_word(command: Command) -> Word | None:
+    """The word naming the install (``install``, ``add``; the program for bare ``yarn``)."""
+    if command.program not in _PROGRAMS:
+        return None
+    args = command.effective_args
+    i = first_positional(args, 0, _VALUE_OPTIONS)
+    if i is None:
+        if any(value(w) in _INFO_FLAGS for w in args):
+            return None
+        return command.effective_name  # bare ``yarn [flags]`` installs
+    sub = args[i].value
+    if sub in ("install", "add", "upgrade"):
+        return args[i]
+    if sub == "global":
+        j = first_positional(args, i + 1, _VALUE_OPTIONS)
+    elif sub == "workspace":
+        j = first_positional(args, i + 2, _VALUE_OPTIONS)
+    else:
+        return None
+    if j is not None and args[j].value in ("add", "upgrade", "install"):
+        return args[j]
+    return None
+
+
+def _is_cache_clean(command: Command) -> bool:
+    """``yarn cache clean`` without package names (those clean only their own entries)."""
+    if command.program not in _PROGRAMS:
+        return False
+    values = [value(w) for w in command.effective_args]
+    for i in range(len(values) - 1):
+        if values[i] == "cache" and values[i + 1] == "clean":
+            return not any(not v.startswith("-") for v in values[i + 2 :])
+    return False
+
+
+def _removes_cache(command: Command, folders: tuple[str, ...]) -> bool:
+    for target in rm_targets(command):
+        if "yarn cache dir" in target:
+            return True
+        path = target.rstrip("*").rstrip("/")
+        if path.endswith(("/.cache/yarn", "/.cache")) or "/.cache/yarn/" in path:
+            return True
+        if path in ("/usr/local/share/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache"):
+            return True
+        if any(path == f.rstrip("/") for f in folders):
+            return True
+    return False
+
+
+def _berry(tree: Dockerfile, ctx: FixContext) -> bool:
+    """Any sign that Yarn 2+ runs here (see the module documentation)."""
+    if _BERRY.search(ctx.text):
+        return True
+    for ins in tree.instructions:
+        eff = ins.effective
+        if eff.keyword not in ("COPY", "ADD"):
+            continue
+        for word in parse_words(eff.args_text, eff.escape):
+            base = word.value.rstrip("/").rsplit("/", 1)[-1]
+            if base in _BERRY_COPIED:
+                return True
+    return False
+
+
+def _mounted(ctx: FixContext, ins: Instruction, folders: tuple[str, ...]) -> bool:
+    if covered(ins, "/usr/local/share/.cache/yarn") or covered(ins, "/root/.cache/yarn"):
+        return True
+    if mount_ends_with(ins, ("/.cache/yarn", "/.cache")):
+        return True
+    xdg = env_value(ctx, ins, "XDG_CACHE_HOME")
+    if xdg and covered(ins, f"{xdg}/yarn"):
+        return True
+    return any(covered(ins, f) for f in folders)
+
+
+def _assess_run(
+    ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
+) -> Assessment:
+    env_folder = env_value(ctx, ins, "YARN_CACHE_FOLDER")
+    flag_folders = tuple(
+        f
+        for c in installs
+        if (f := option_value(c.effective_args, ("--cache-folder",))) is not None
+    )
+    folders = (*((env_folder,) if env_folder else ()), *flag_folders)
+    if _mounted(ctx, ins, folders):
+        return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
+    found = assess_appended_cleanup(
+        ins,
+        script,
+        installs,
+        lambda c: _is_cache_clean(c) or _removes_cache(c, folders),
+        _ENV_NAMES,
+    )
+    if found.outcome is Outcome.FIX and flag_folders:
+        return Assessment(
+            ins, found.command, Outcome.REPORT, "--cache-folder: `yarn cache clean` empties another"
+        )
+    return found
+
+
+def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
+    berry: bool | None = None
+    for ins, script in checked_runs(tree, ctx):
+        installs = [c for c in script.commands if install_word(c) is not None]
+        if not installs:
+            continue
+        if berry is None:
+            berry = _berry(tree, ctx)
+        if berry:
+            yield Assessment(ins, installs[0], Outcome.SKIP, "Yarn 2+ (Berry)")
+            continue
+        yield _assess_run(ctx, ins, script, installs)
+
+
+def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
+    for found in _assess(tree, ctx):
+        if found.outcome is Outcome.SKIP:
+            continue
+        command = found.command
+        word = install_word(command)
+        name = command.effective_name
+        assert word is not None and name is not None
+        message = "Yarn's package cache stays in the layer"
+        if found.outcome is Outcome.REPORT:
+            yield Violation(INFO.code, f"{message} ({found.reason})", name.start, word.end)
+            continue
+        script = ctx.shell(found.instruction)
+        installs = [c for c in script.commands if install_word(c)] if script else []
+        program = program_text(installs[-1]) if installs else None
+        if script is None or program is None:
+            continue
+        yield Violation(
+            INFO.code,
+            f"{message}: run `yarn cache clean` at the end of the RUN",
+            name.start,
+            word.end,
+            Fix(
+                "Append `yarn cache clean`",
+                (append_command(found.instruction, script, f"{program} cache clean"),),
+                Applicability.SAFE,
+            ),
+        )

@@ -1,0 +1,174 @@
+"""MF102 apt_update_alone: inline cases."""
+
+from __future__ import annotations
+
+import pytest
+from manifesto.fixers import apt_update_alone
+
+from manifesto.engine import EngineSettings, check_text, fix_text
+
+SETTINGS = EngineSettings(unsafe_fixes=True)
+
+
+def _fix(src: str) -> str:
+    result = fix_text(src, [apt_update_alone], SETTINGS)
+    assert result.errors == ()
+    return result.output
+
+
+def _findings(src: str) -> list[tuple[str, bool]]:
+    return [
+        (f.violation.message, f.violation.fix is not None)
+        for f in check_text(src, [apt_update_alone], SETTINGS)
+    ]
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param("FROM debian\nRUN apt-get update && apt-get install -y x\n", id="together"),
+        pytest.param("FROM debian\nRUN apt-get update && apt-get -y upgrade\n", id="upgrade"),
+        pytest.param("FROM debian\nRUN apt-get update && apt-cache policy x\n", id="apt-cache"),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && xargs apt-get install -y < /deps\n", id="xargs"
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && sh -c 'apt-get install -y x'\n", id="sh -c"
+        ),
+        pytest.param("FROM debian\nRUN apt-get update && ./install.sh\n", id="a script"),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && curl -sL https://x/setup | bash -\n",
+            id="curl | bash",
+        ),
+        pytest.param("FROM debian\nRUN apt-get update && $INSTALL x\n", id="variable command"),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && echo 'apt-get install x' > /i.sh && sh /i.sh\n",
+            id="writes and runs a script",
+        ),
+        pytest.param(
+            "FROM debian\nRUN --mount=type=cache,target=/var/lib/apt apt-get update\n",
+            id="cache mount",
+        ),
+        pytest.param("FROM debian\nRUN apt-get upgrade -y\n", id="no update"),
+    ],
+)
+def test_no_finding(src: str) -> None:
+    assert _findings(src) == []
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        pytest.param(
+            "FROM debian\nRUN apt update\nRUN apt install -y x\n",
+            "FROM debian\nRUN apt update && apt install -y x\n",
+            id="apt",
+        ),
+        pytest.param(
+            "FROM debian\nRUN /usr/bin/apt-get -q update\nRUN apt-get -q install -y x\n",
+            "FROM debian\nRUN /usr/bin/apt-get -q update && apt-get -q install -y x\n",
+            id="full path and options",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update >/dev/null\nRUN apt-get install -y x\n",
+            "FROM debian\nRUN apt-get update >/dev/null && apt-get install -y x\n",
+            id="redirect moves with it",
+        ),
+        pytest.param(
+            "FROM debian\n  RUN apt-get update # refresh\n  RUN apt-get install -y x\n",
+            "FROM debian\n  # refresh\n  RUN apt-get update && apt-get install -y x\n",
+            id="indented",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\n\n# tools\n\nRUN apt-get install -y x | tee /log\n",
+            "FROM debian\n\n# tools\n\nRUN apt-get update && apt-get install -y x | tee /log\n",
+            id="comments and blanks between, pipeline",
+        ),
+        pytest.param(
+            "FROM debian\nrun apt-get update\nrun apt-get install -y x\n",
+            "FROM debian\nrun apt-get update && apt-get install -y x\n",
+            id="lower-case keyword",
+        ),
+    ],
+)
+def test_fixes(src: str, expected: str) -> None:
+    assert _fix(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "reason"),
+    [
+        pytest.param("FROM debian\nRUN apt-get update\n", "nothing after it", id="last"),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nFROM debian\nRUN apt-get install -y x\n",
+            "nothing after it",
+            id="next stage",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nENV DEBIAN_FRONTEND=noninteractive\n"
+            "RUN apt-get install -y x\n",
+            "ENV comes before",
+            id="ENV between",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && rm -rf /tmp/*\nRUN apt-get install -y x\n",
+            "RUN does more than the update",
+            id="update RUN does more",
+        ),
+        pytest.param(
+            "FROM debian\nRUN --network=host apt-get update\nRUN apt-get install -y x\n",
+            "update RUN has flags",
+            id="update RUN flags",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN --network=none apt-get install -y x\n",
+            "next RUN has flags",
+            id="next RUN flags",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\n"
+            "RUN --mount=type=secret,id=auth apt-get install -y x\n",
+            "next RUN has flags",
+            id="next RUN secret mount",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN echo hi\n",
+            "does not install first",
+            id="next RUN does not install",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y x & wait\n",
+            "several statements",
+            id="background",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update \\\n    -q\nRUN apt-get install -y x\n",
+            "update spans lines",
+            id="continuation in the update",
+        ),
+    ],
+)
+def test_reported_without_fix(src: str, reason: str) -> None:
+    assert _fix(src) == src
+    findings = _findings(src)
+    assert findings, "expected a finding"
+    message, fixable = findings[0]
+    assert not fixable
+    assert reason in message
+
+
+def test_update_after_install_is_alone() -> None:
+    src = "FROM debian\nRUN apt-get update && apt-get install -y x && apt-get update\n"
+    ((message, fixable),) = _findings(src)
+    assert "RUN does more than the update" in message
+    assert not fixable
+
+
+def test_two_update_runs() -> None:
+    """The second merges into the install; the first stays, reported: its next RUN updates."""
+    src = "FROM debian\nRUN apt-get update\nRUN apt-get update\nRUN apt-get install -y x\n"
+    expected = "FROM debian\nRUN apt-get update\nRUN apt-get update && apt-get install -y x\n"
+    assert _fix(src) == expected
+    ((message, fixable),) = _findings(expected)
+    assert "next RUN does not install first" in message
+    assert not fixable
