@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from manifesto.context import shell_source
+from manifesto.cst import ParseError, is_windows
+from manifesto.cst import parse as parse_dockerfile
 from manifesto.shell import (
     Command,
     ShellCache,
@@ -564,111 +565,26 @@ def test_never_raises_and_offsets_are_exact(text: str, pad: int) -> None:
 # --------------------------------------------------------------------------- corpus
 
 
-_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=")
-_RUN = re.compile(r"[ \t]*run(?=[ \t]|\\)", re.IGNORECASE)
-_HEREDOC = re.compile(r"(?<!\S)\d*<<(-?)([^\s<]+)")
-
-
-def _lines(text: str) -> list[tuple[int, int, int]]:
-    """(start, end of content without CR/LF, start of next line) per physical line."""
-    out = []
-    i = 0
-    while i < len(text):
-        j = text.find("\n", i)
-        nxt = len(text) if j < 0 else j + 1
-        end = len(text) if j < 0 else j
-        while end > i and text[end - 1] == "\r":
-            end -= 1
-        out.append((i, end, nxt))
-        i = nxt
-    return out
-
-
-def _continues(line: str) -> bool:
-    s = line.rstrip(" \t")
-    return s.endswith("\\") and (len(s) == 1 or s[-2] != "\\")
-
-
-def _dropped(line: str) -> bool:
-    return not line.strip() or line.lstrip().startswith("#")
-
-
 def find_runs(text: str) -> list[ShellSource]:
-    """Shell-form RUN instructions of a Dockerfile (a stand-in for the real parser)."""
-    lines = _lines(text)
-    content = [text[s:e] for s, e, _ in lines]
-    for line in content:
-        m = _DIRECTIVE.match(line.lstrip("\ufeff"))
-        if m is None:
-            break
-        if m.group(1).lower() == "escape":
-            return []
-    runs: list[ShellSource] = []
-    i = 0
-    while i < len(lines):
-        if _dropped(content[i]):
-            i += 1
-            continue
-        # the logical line: continuation lines, dropping comments and blanks in between
-        first = i
-        pieces = [content[i]]
-        while _continues(pieces[-1]) and i + 1 < len(lines):
-            i += 1
-            if not _dropped(content[i]):
-                pieces.append(content[i])
-        joined = "".join(p.rstrip(" \t")[:-1] if _continues(p) else p for p in pieces)
-        last = i
-        is_run = _RUN.match(content[first]) is not None
-        if is_run or re.match(r"\s*(copy|add)\s", joined, re.IGNORECASE):
-            for m in _HEREDOC.finditer(joined):
-                chomp, name = m.group(1) == "-", m.group(2).strip("'\"")
-                while last + 1 < len(lines):
-                    last += 1
-                    if (content[last].lstrip("\t") if chomp else content[last]) == name:
-                        break
-        i = last + 1
-        if not is_run:
-            continue
-        command = re.sub(r"^\s*run\s+(--\S+\s+)*", "", joined, flags=re.IGNORECASE)
-        if command.startswith("["):
-            try:
-                json.loads(command)
-                continue  # exec form
-            except ValueError:
-                pass
-        # the command starts after RUN, its --flags and any continuations between
-        pos = lines[first][0] + _RUN.match(content[first]).end()  # type: ignore[union-attr]
-        s, _, nxt = lines[last]
-        stop = nxt - 1 if text.endswith("\n", s, nxt) else nxt  # a trailing CR is kept
-        while pos < stop:
-            eol = text.find("\n", pos)
-            eol = len(text) if eol < 0 else eol
-            if text[pos] in " \t":
-                pos += 1
-            elif text[pos] == "\\" and not text[pos + 1 : eol].strip(" \t\r"):
-                pos = eol + 1
-                while pos < stop and _dropped(text[pos : text.find("\n", pos)]):
-                    pos = text.find("\n", pos) + 1
-            elif text.startswith("--", pos):
-                while pos < stop and not text[pos].isspace():
-                    if text[pos] == "\\" and not text[pos + 1 : eol].strip(" \t\r"):
-                        break  # a continuation glued to the flag
-                    pos += 1
-            else:
-                break
-        if pos < stop:
-            runs.append(ShellSource(text[pos:stop], pos))
-    return runs
+    """Shell-form RUN instructions of a Dockerfile, read by the real parser."""
+    try:
+        tree = parse_dockerfile(text)
+    except ParseError:
+        return []
+    if is_windows(tree):
+        return []  # PowerShell and cmd scripts are not bash
+    sources = (shell_source(text, ins) for ins in tree.instructions)
+    return [s for s in sources if s is not None]
 
 
-def test_find_runs_helper() -> None:
+def test_find_runs() -> None:
     text = (
         "# syntax=docker/dockerfile:1\nFROM x\nRUN --mount=type=cache,target=/c \\\n"
         '    # c\n    apt-get update\nrun ["a", "b"]\nRUN <<EOF\nRUN inside\nEOF\n'
         "ENV A=1 \\\n  RUN=2\n  RUN echo last\r\n"
     )
     runs = find_runs(text)
-    assert [r.text for r in runs] == ["apt-get update", "<<EOF\nRUN inside\nEOF", "echo last\r"]
+    assert [r.text for r in runs] == ["apt-get update", "<<EOF\nRUN inside\nEOF", "echo last"]
     for r in runs:
         assert text[r.offset : r.offset + len(r.text)] == r.text
 

@@ -203,7 +203,8 @@ def key_values(node: Instruction) -> tuple[KeyValue, ...]:
     vals, _ = buildkit_value(node)
     pairs = []
     for i in range(0, len(vals) - 1, 2):
-        pairs.append(KeyValue(vals[i], vals[i + 1], unquote(vals[i + 1], node.escape)))
+        key = unquote(vals[i], node.escape)
+        pairs.append(KeyValue(key, vals[i + 1], unquote(vals[i + 1], node.escape)))
     return tuple(pairs)
 
 
