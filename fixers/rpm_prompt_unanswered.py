@@ -86,6 +86,8 @@ from manifesto.shell import Command, ShellScript
 
 from ._rpm import (
     DNF,
+    MICRODNF,
+    MICRODNF_FILLS,
     YUM,
     YUM_DNF_FILLS,
     ZYPPER,
@@ -117,6 +119,7 @@ _REMOVALS = frozenset(
 )
 _YUM_DNF_PROMPTS = YUM_DNF_FILLS | _REMOVALS
 _ZYPPER_PROMPTS = ZYPPER_FILLS | {"remove", "rm"}
+_MICRODNF_PROMPTS = MICRODNF_FILLS | {"remove"}
 _PROMPTS = {"yum": _YUM_DNF_PROMPTS, "dnf": _YUM_DNF_PROMPTS, "zypper": _ZYPPER_PROMPTS}
 _TOOLS = {"yum": YUM, "dnf": DNF, "zypper": ZYPPER}
 _CONFIGURED = re.compile(r"assumeyes|defaultyes", re.IGNORECASE)
@@ -183,7 +186,8 @@ def _assess_command(
 ) -> Iterator[Assessment]:
     prog = command.program
     if prog == "microdnf":
-        yield Assessment(ins, command, Outcome.SKIP, "microdnf assumes yes")
+        if subcommand_name(command, MICRODNF) in _MICRODNF_PROMPTS:
+            yield Assessment(ins, command, Outcome.SKIP, "microdnf assumes yes")
         return
     tool = _TOOLS.get(prog or "")
     if tool is None or subcommand_name(command, tool) not in _PROMPTS[tool.program]:
