@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
 
+from conftest import CORPUS
 from manifesto.cst import ParseError, parse
 from manifesto.engine import EngineSettings, fix_text
 from manifesto.registry import FIXERS

@@ -246,7 +246,7 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     jobs, errors = _jobs(paths, mode, settings, opts.stdin_filename)
     quiet = opts.quiet
     output_file = opts.output_file
-    out = open(output_file, "w", encoding="utf-8") if output_file else None  # noqa: SIM115
+    out: IO[str] | None = open(output_file, "w", encoding="utf-8") if output_file else None  # noqa: SIM115
     if out is None and mode is Mode.FIX and any(job.stdin_text is not None for job in jobs):
         out = sys.stderr  # stdout carries the fixed text
     color = out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
