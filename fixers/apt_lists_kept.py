@@ -71,12 +71,14 @@ finding is reported without a fix, because deleting the lists would make that
 ## Related
 
 hadolint DL3009 ("Delete the apt-get lists after installing something"), which
-looks for ``rm`` with ``-rf`` or ``/var/lib/apt/lists/*`` in a ``RUN`` with
-``apt-get update``.
+looks for an ``rm`` with ``-rf`` or ``/var/lib/apt/lists/*`` in a ``RUN`` with
+``apt-get update`` (it does not know ``apt-get distclean``, and it also flags
+stages that are only used as the base of unshipped stages).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -101,6 +103,7 @@ INFO = RuleInfo(
 
 CLEANUP = "rm -rf /var/lib/apt/lists/*"
 _MOUNTS = ("cache", "tmpfs", "bind")
+_UPDATE = re.compile(r"(?<![\w-])update(?![\w-])")
 _PRIVILEGED = frozenset({"sudo", "doas"})
 _NO_FIX_WRAPPERS = frozenset({"gosu", "su-exec", "chroot", "runuser", "setpriv", "unshare"})
 
@@ -114,10 +117,6 @@ class _Outcome:
     """``fix``, or why there is no fix (``needed later``), or why it is skipped."""
     command: Command | None = None
     edit: Edit | None = None
-
-    @property
-    def reported(self) -> bool:
-        return self.command is not None
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
@@ -218,7 +217,7 @@ def _lists_from_earlier_run(ins: Instruction, ctx: FixContext) -> bool:
         script = ctx.shell(earlier)
         if script is None or script.has_errors or not script.supported:
             text = _apt.run_text(ctx, earlier)
-            if "update" in text and _apt.LISTS not in text:
+            if _apt.APT_WORD.search(text) and _UPDATE.search(text) and _apt.LISTS not in text:
                 return True
             continue
         updates = [c for c in _apt.apt_calls(script) if c.name == "update"]
@@ -270,12 +269,14 @@ def _no_fix_reason(
 
 
 def _ends_with_exit(script: ShellScript) -> bool:
+    """The script's last command is an ``exit``/``exec`` that runs when all went well
+    (``... && exit 0``): nothing appended after it would run. ``|| exit 1`` is fine."""
     last = script.statements[-1]
     for command in reversed(last.commands):
         if command.context:
             continue
         name = command.name.value if command.name is not None else None
-        return name in ("exit", "exec")
+        return name in ("exit", "exec") and command.operator_before != "||"
     return False
 
 

@@ -18,10 +18,11 @@ example in ``/etc/apt/apt.conf.d``).
 ## Why
 
 Recommends are "usually installed together" packages, not dependencies:
-``apt-get install python3-pip`` pulls a compiler toolchain, ``curl`` pulls
-``libldap``/``publicsuffix`` data, ``imagemagick`` pulls X fonts. They grow the
-image, widen its attack surface and its CVE reports, and change with the
-mirror. Debian's and Ubuntu's official images do not set this default.
+``python3-pip`` recommends a whole compiler toolchain (``build-essential``,
+``python3-dev``), ``git`` recommends ``openssh-client``, ``patch`` and ``less``.
+They grow the image, widen its attack surface and its CVE reports, and change
+with the mirror. Debian and Ubuntu base images keep apt's default, which is to
+install them.
 
 ## Example
 
@@ -38,11 +39,11 @@ After:
 ## Fix safety
 
 Unsafe. Something in the image may rely on a recommended package without
-saying so (``curl``'s ``ca-certificates`` is a recommend on some releases;
-``git``'s ``less`` and ``openssh-client`` too): without it the image builds
-but fails at run time. Review the packages apt stops installing
-(``apt-get install --dry-run`` with and without the flag) and add the needed
-ones to the install line.
+saying so: ``libcurl4`` only recommends ``ca-certificates``, so a
+``curl https://...`` that worked fails with a certificate error; ``git`` over
+SSH needs ``openssh-client``. The image builds and fails at run time. Review
+what apt stops installing (``apt-get install --dry-run`` with and without the
+flag) and add the needed packages to the install line.
 
 ## Caveats
 
@@ -89,6 +90,7 @@ INFO = RuleInfo(
 
 FLAG = "--no-install-recommends"
 _CONFIG = re.compile(r"install-recommends", re.IGNORECASE)
+_OPTION_BEFORE = re.compile(r"(?:--(?:no-)?|(?:-o|--option)[\s=]*[\"']?APT::)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +159,20 @@ def _configured(ctx: FixContext, ins: Instruction, script: ShellScript) -> bool:
     """``APT::Install-Recommends`` is set in apt's configuration before the install:
     by an earlier instruction of the image, or by a command of this RUN that is not apt."""
     for earlier in _apt.earlier_instructions(ctx, ins):
-        if _CONFIG.search(earlier.render()):
+        if _sets_config(earlier.render()):
             return True
-    for command in script.commands:
-        if _apt.apt_call(command) is None and any(
-            _CONFIG.search(w.text) for w in _apt.words_of(command)
-        ):
+    return any(
+        _apt.apt_call(command) is None and any(_sets_config(w.text) for w in _apt.words_of(command))
+        for command in script.commands
+    )
+
+
+def _sets_config(text: str) -> bool:
+    """``Install-Recommends`` named as configuration, not as an apt option
+    (``--no-install-recommends``, ``-o APT::Install-Recommends=0``)."""
+    for match in _CONFIG.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if not _OPTION_BEFORE.search(before):
             return True
     return False
 

@@ -100,6 +100,34 @@ def test_no_change(src: str) -> None:
     ("src", "expected"),
     [
         pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y x # tools\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y x && {RM} # tools\n",
+            id="trailing shell comment stays last",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && \\\n    apt-get install -y x # tools\n",
+            "FROM debian\nRUN apt-get update && \\\n    apt-get install -y x && \\\n"
+            f"    {RM} # tools\n",
+            id="trailing shell comment, continuation",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y x && cat <<EOF > /etc/x.conf\n"
+            "key=value\nEOF\n",
+            "FROM debian\nRUN apt-get update && apt-get install -y x && cat <<EOF > /etc/x.conf"
+            f" && {RM}\nkey=value\nEOF\n",
+            id="here-document in the last command",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y x || exit 1\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y x || exit 1 && {RM}\n",
+            id="|| exit 1",
+        ),
+        pytest.param(
+            'FROM debian\nRUN ["update-ca-certificates"]\nRUN apt-get install -y x\n',
+            f'FROM debian\nRUN ["update-ca-certificates"]\nRUN apt-get install -y x && {RM}\n',
+            id="an earlier update-ca-certificates is not apt-get update",
+        ),
+        pytest.param(
             "FROM debian\nRUN apt-get update && /usr/bin/apt-get install -y x\n",
             f"FROM debian\nRUN apt-get update && /usr/bin/apt-get install -y x && {RM}\n",
             id="full path",

@@ -101,6 +101,16 @@ def test_fix_is_unsafe() -> None:
     assert finding.violation.fix is not None
 
 
+def test_earlier_flags_are_not_configuration() -> None:
+    src = (
+        "FROM debian\n"
+        f"RUN apt-get update && apt-get install -y {NR} a\n"
+        "RUN apt-get update && apt-get install -y -o APT::Install-Recommends=false b\n"
+        "RUN apt-get update && apt-get install -y c\n"
+    )
+    assert _fix(src) == src.replace("install -y c", f"install -y {NR} c")
+
+
 def test_configured_in_a_parent_stage() -> None:
     src = (
         "FROM debian AS base\n"
