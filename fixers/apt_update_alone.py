@@ -198,7 +198,14 @@ def _merge(
     tree: Dockerfile, ctx: FixContext, ins: Instruction, script: ShellScript, update: Command
 ) -> _Outcome:
     """Move a lone ``RUN apt-get update`` into the next RUN, when that is exact."""
-    if len(script.statements) != 1 or len(script.commands) != 1:
+    alone = (
+        len(script.commands) == 1
+        and len(script.statements) == 1
+        and script.statements[0].end == update.end
+        # nothing before it either: "! apt-get update" is not in the statement's span
+        and not ctx.text[script.source.offset : update.start].strip()
+    )
+    if not alone:
         return _Outcome(ins, "RUN does more than the update", update)
     if ins.flags:
         return _Outcome(ins, "update RUN has flags", update)
@@ -253,6 +260,8 @@ def _target_reason(ctx: FixContext, nxt: Instruction) -> str | None:
         return "next RUN does not parse"
     if script.script_heredoc is not None:
         return "next RUN is a here-document"
+    if any("function" in c.context for c in script.commands):
+        return "next RUN defines a function"
     if not _apt.reads_lists_first(ctx, nxt):
         return "next RUN does not install first"
     if len(script.statements) != 1:
@@ -260,4 +269,15 @@ def _target_reason(ctx: FixContext, nxt: Instruction) -> str | None:
     first = script.statements[0]
     if any(op not in ("&&", "|", "|&") for op in first.operators) or first.terminator == "&":
         return "next RUN is not an && chain"
+    if not _layout_only(ctx.text[script.source.offset : first.start]):
+        return "next RUN starts with !"  # "! a": the statement's span starts after the "!"
     return None
+
+
+def _layout_only(text: str) -> bool:
+    """Blanks, line continuations and comment lines only."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped not in ("", "\\") and not stripped.startswith("#"):
+            return False
+    return True

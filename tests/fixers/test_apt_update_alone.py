@@ -85,6 +85,18 @@ def test_no_finding(src: str) -> None:
             id="comments and blanks between, pipeline",
         ),
         pytest.param(
+            "FROM debian\nRUN DEBIAN_FRONTEND=noninteractive apt-get update\n"
+            "RUN apt-get install -y x\n",
+            "FROM debian\nRUN DEBIAN_FRONTEND=noninteractive apt-get update"
+            " && apt-get install -y x\n",
+            id="assignment moves with it",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN \\\n  # first\n  apt-get install -y x\n",
+            "FROM debian\nRUN \\\n  # first\n  apt-get update && apt-get install -y x\n",
+            id="next RUN starts on a continuation line",
+        ),
+        pytest.param(
             "FROM debian\nrun apt-get update\nrun apt-get install -y x\n",
             "FROM debian\nrun apt-get update && apt-get install -y x\n",
             id="lower-case keyword",
@@ -114,6 +126,26 @@ def test_fixes(src: str, expected: str) -> None:
             "FROM debian\nRUN apt-get update && rm -rf /tmp/*\nRUN apt-get install -y x\n",
             "RUN does more than the update",
             id="update RUN does more",
+        ),
+        pytest.param(
+            "FROM debian\nRUN ! apt-get update\nRUN apt-get install -y x\n",
+            "RUN does more than the update",
+            id="negated",
+        ),
+        pytest.param(
+            "FROM debian\nRUN (apt-get update)\nRUN apt-get install -y x\n",
+            "RUN does more than the update",
+            id="subshell",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN ! apt-get install -y x\n",
+            "next RUN starts with !",
+            id="negated next RUN",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN f() { apt-get install -y x; } && f\n",
+            "next RUN defines a function",
+            id="function in the next RUN",
         ),
         pytest.param(
             "FROM debian\nRUN --network=host apt-get update\nRUN apt-get install -y x\n",
