@@ -30,6 +30,7 @@ class FixContext:
     tree: Dockerfile
     _cache: ShellCache = field(default_factory=ShellCache)
     _stages: tuple[Stage, ...] | None = None
+    _shipped: frozenset[int] | None = None
 
     def shell(self, instruction: Instruction) -> ShellScript | None:
         """The parsed shell of a shell-form RUN; None for exec form, other keywords,
@@ -76,8 +77,10 @@ class FixContext:
 
     def is_shipped(self, instruction: Instruction) -> bool:
         """Whether the instruction's layers end up in the final image."""
+        if self._shipped is None:
+            self._shipped = frozenset(s.index for s in self.shipped)
         stage = self.stage_of(instruction)
-        return stage is not None and any(s.index == stage.index for s in self.shipped)
+        return stage is not None and stage.index in self._shipped
 
     @property
     def windows(self) -> bool:

@@ -11,7 +11,7 @@ from manifesto.cst import Dockerfile, ParseError, parse
 from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
 from manifesto.diff import unified_diff
 from manifesto.edits import Fix
-from manifesto.engine import EngineSettings, Finding, check_text, fix_text
+from manifesto.engine import EngineSettings, Finding, collect, fix_text
 from manifesto.registry import FIXERS
 from manifesto.source import SourceError, read_source, write_atomic
 
@@ -108,8 +108,8 @@ def _run(job: Job) -> Outcome:
         unsafe_fixes=settings.unsafe_fixes,
     )
     if job.mode is Mode.CHECK:
-        findings = check_text(text, FIXERS, engine)
         tree = parse(text)
+        findings = collect(text, tree, FIXERS, engine)
         return Outcome(job.display, to_diagnostics(job.display, tree, findings), source=text)
     result = fix_text(text, FIXERS, engine)
     if result.errors:

@@ -278,13 +278,11 @@ class Dockerfile:
     elements: tuple[Element, ...]
     line_starts: tuple[int, ...]
     """Offset of each physical line's first character (for row/column lookups)."""
+    instructions: tuple[Instruction, ...]
+    """The instructions of ``elements``, in order (the same objects, not copies)."""
 
     def render(self) -> str:
         return self.bom + "".join(e.render() for e in self.elements)
-
-    @property
-    def instructions(self) -> tuple[Instruction, ...]:
-        return tuple(e for e in self.elements if isinstance(e, Instruction))
 
     @property
     def directives(self) -> tuple[Directive, ...]:

@@ -114,7 +114,8 @@ def parse(text: str) -> Dockerfile:
     line_starts = tuple(ln.start for ln in state.lines) or (len(bom),)
     if bom and state.lines:
         line_starts = (0, *line_starts[1:])
-    return Dockerfile(bom, state.escape, tuple(elements), line_starts)
+    instructions = tuple(e for e in elements if isinstance(e, Instruction))
+    return Dockerfile(bom, state.escape, tuple(elements), line_starts, instructions)
 
 
 def _check_line_lengths(lines: list[Line]) -> None:
