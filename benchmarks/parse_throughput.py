@@ -51,14 +51,20 @@ def worker(name: str, passes: int) -> None:
     _parse_one(name, "FROM warmup\n")  # imports outside the timing
     count = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for _ in range(passes):
         for path in files:
             text = path.read_bytes().decode("utf-8", "replace")
             _parse_one(name, text)
             count += 1
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"name": name, "files": count, "seconds": elapsed, "rss_kib": rss_kib}))
+    print(
+        json.dumps(
+            {"name": name, "files": count, "seconds": elapsed, "cpu": cpu, "rss_kib": rss_kib}
+        )
+    )
 
 
 def run(name: str, passes: int) -> dict[str, float]:
@@ -85,20 +91,28 @@ def main() -> None:
         for name in PARSERS:  # interleaved so noise hits every parser alike
             r = run(name, 1)
             if name not in best or r["seconds"] < best[name]["seconds"]:
-                best[name] = r
+                best[name] = {**r, "cpu": min(r["cpu"], best.get(name, r)["cpu"])}
+            else:
+                best[name]["cpu"] = min(best[name]["cpu"], r["cpu"])
     many = {name: run(name, args.passes) for name in PARSERS}
     base = best["manifesto"]["seconds"]
+    cpu_base = best["manifesto"]["cpu"]
     print(f"corpus: {best['manifesto']['files']:.0f} files; best of {args.rounds} rounds")
     many_label = f"RSS x{args.passes}"
-    print(f"{'parser':<18}{'files/s':>10}{'time ratio':>12}{'RSS 1 pass':>14}{many_label:>12}")
+    print(
+        f"{'parser':<18}{'files/s':>10}{'wall ratio':>12}{'CPU ratio':>11}"
+        f"{'RSS 1 pass':>14}{many_label:>12}"
+    )
     for name in PARSERS:
         r = best[name]
         print(
             f"{name:<18}{r['files'] / r['seconds']:>10.0f}{r['seconds'] / base:>12.2f}"
+            f"{r['cpu'] / cpu_base:>11.2f}"
             f"{r['rss_kib'] / 1024:>11.1f} MB{many[name]['rss_kib'] / 1024:>9.1f} MB"
         )
     ratio = base / best["buildkit"]["seconds"]
-    print(f"manifesto / buildkit time ratio: {ratio:.2f} (target <= 0.5)")
+    cpu_ratio = cpu_base / best["buildkit"]["cpu"]
+    print(f"manifesto / buildkit: wall {ratio:.2f}, CPU {cpu_ratio:.2f} (target <= 0.5)")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from manifesto.cst.text import (
     GO_SPACE_CHARS,
     MAX_LINE_BYTES,
     VALID_DIRECTIVES,
-    lstrip_go,
     trim_continuation,
 )
 from manifesto.cst.words import heredocs_in_line, split_command
@@ -87,26 +86,31 @@ def parse(text: str) -> Dockerfile:
     _check_line_lengths(state.lines)
     seen: set[str] = set()
     elements: list[Element] = []
+    instructions: list[Instruction] = []
+    lines = state.lines
+    count = len(lines)
     found = False
-    while state.index < len(state.lines):
-        line = state.lines[state.index]
-        stripped = lstrip_go(line.content)
+    while state.index < count:
+        line = lines[state.index]
+        stripped = line.content.lstrip(GO_SPACE_CHARS)
         if not state.directives_done:
             directive = _directive(line, stripped, seen, state)
             if directive is not None:
                 elements.append(directive)
                 state.index += 1
                 continue
-        if stripped.startswith("#"):
+        if not stripped:
+            elements.append(Blank(line))
+            state.index += 1
+            continue
+        if stripped[0] == "#":
             elements.append(Comment(line))
             state.index += 1
             continue
         first, continued = trim_continuation(stripped, state.escape)
-        if not continued and first == "":
-            elements.append(Blank(line))
-            state.index += 1
-            continue
-        elements.append(_instruction(state, line, stripped, first, continued))
+        instruction = _instruction(state, line, stripped, first, continued)
+        elements.append(instruction)
+        instructions.append(instruction)
         found = True
     if not found:
         last = state.lines[-1].number if state.lines else 1
@@ -114,8 +118,7 @@ def parse(text: str) -> Dockerfile:
     line_starts = tuple(ln.start for ln in state.lines) or (len(bom),)
     if bom and state.lines:
         line_starts = (0, *line_starts[1:])
-    instructions = tuple(e for e in elements if isinstance(e, Instruction))
-    return Dockerfile(bom, state.escape, tuple(elements), line_starts, instructions)
+    return Dockerfile(bom, state.escape, tuple(elements), line_starts, tuple(instructions))
 
 
 def _check_line_lengths(lines: list[Line]) -> None:
