@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
-from manifesto.cst import Instruction
+from manifesto.cst import Dockerfile, Instruction
 from manifesto.cst.stages import Stage
 from manifesto.cst.values import exec_args, mounted_over
 from manifesto.shell import Command, ShellScript, Word
@@ -395,6 +395,30 @@ def later_instructions(ctx: FixContext, ins: Instruction) -> list[Instruction]:
             if s.name:
                 names.add(s.name)
     return out
+
+
+def apt_runs(
+    tree: Dockerfile, ctx: FixContext
+) -> Iterator[tuple[Instruction, ShellScript | None, str]]:
+    """Every RUN (ONBUILD ones too) whose text names apt, with its parsed shell, or
+    None and the reason it is not looked at: ``"onbuild"`` (it runs in another
+    image), ``"windows"``, or ``"no shell"`` (exec form, a non-POSIX shell, or a
+    script that does not parse)."""
+    windows = ctx.windows
+    for ins in tree.instructions:
+        if ins.effective.keyword != "RUN" or not APT_WORD.search(run_text(ctx, ins)):
+            continue
+        if ins.keyword == "ONBUILD":
+            yield ins, None, "onbuild"
+            continue
+        if windows:
+            yield ins, None, "windows"
+            continue
+        script = ctx.shell(ins)
+        if script is None or script.has_errors or not script.supported:
+            yield ins, None, "no shell"
+            continue
+        yield ins, script, ""
 
 
 def run_text(ctx: FixContext, ins: Instruction) -> str:

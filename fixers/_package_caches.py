@@ -1,6 +1,8 @@
-"""Helpers shared by the package-cache fixers (apk, pip, yarn, npm); not a fixer itself.
+"""Helpers shared by the package-cache fixers (apk, pip, yarn, npm) and, through
+``_rpm``, the RPM-family fixers; not a fixer itself.
 
-Everything here reads the tree and the parsed shell; nothing edits. The fixers
+Everything here reads the tree and the parsed shell; nothing edits (the one
+writer, :func:`appended_cleanup_violations`, only builds the fixes). The fixers
 decide for each install command one of three outcomes: a fix, a finding
 without a fix (the cache is kept but the cure is not certain to be harmless),
 or nothing (no cache is kept: a flag, a clean-up, a cache mount, an
@@ -11,22 +13,27 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.cst.stages import Stage, global_args
 from manifesto.cst.values import arg_defaults, key_values, mounts
+from manifesto.edits import Applicability, Fix, Violation
+from manifesto.layout import append_command
 from manifesto.shell import Command, ShellScript, Word
 
 
 class Outcome(enum.Enum):
+    """What a fixer does about one command (or one RUN)."""
+
     FIX = "fix"
     REPORT = "report"
-    """The cache is kept, but the cure could change the build: a finding without a fix."""
+    """The problem is there (a cache is kept), but the cure could change the build:
+    a finding without a fix."""
     SKIP = "skip"
-    """No cache is kept, or it is not this rule's business."""
+    """No problem (no cache is kept), or it is not this rule's business."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ def option_value(words: Sequence[Word], names: Sequence[str]) -> str | None:
 
 
 def program_text(command: Command) -> str | None:
-    """The program word to reuse in an appended command (``npm``, ``/usr/bin/npm``),
+    """The program word to reuse in an appended command (``npm``, ``/usr/bin/yum``),
     when it is a plain path the shell reads as it stands."""
     name = command.effective_name
     if name is None or name.value is None or name.text != name.value:
@@ -138,7 +145,7 @@ def ancestors(ctx: FixContext, stage: Stage) -> list[Stage]:
     return list(reversed(chain))
 
 
-def lineage(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
+def earlier_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
     """The instructions whose ENV (and files) reach ``ins``: every instruction of the
     stages its stage is built FROM, then its own stage up to ``ins``."""
     stage = ctx.stage_of(ins)
@@ -182,7 +189,7 @@ def env_value(
     def same(key: str) -> bool:
         return (key.lower() if ignore_case else key) == wanted
 
-    before = lineage(ctx, ins)
+    before = earlier_in_image(ctx, ins)
     found: str | None = None
     for item in before:
         if item.keyword == "ENV":
@@ -213,7 +220,7 @@ def assigned_in_command(command: Command, names: frozenset[str], *, nonempty: bo
     for a in command.assignments:
         if a.name in names and (not nonempty or (a.value is not None and a.value.text != "")):
             return True
-    return any(_sets(w.value or "", names, nonempty) for w in _wrapper_words(command))
+    return any(_sets(w.value or "", names, nonempty) for w in wrapper_words(command))
 
 
 def exported_before(
@@ -285,7 +292,7 @@ _USER_SWITCHERS = frozenset(
 _SUDO_USER_OPTIONS = ("-u", "--user", "-i", "--login", "-H", "--set-home")
 
 
-def _wrapper_words(command: Command) -> tuple[Word, ...]:
+def wrapper_words(command: Command) -> tuple[Word, ...]:
     """The words before the effective program (``sudo -u x``, ``env A=1``)."""
     words = command.words
     if command.effective_name is None:
@@ -298,7 +305,7 @@ def _wrapper_words(command: Command) -> tuple[Word, ...]:
 
 def runs_as_other_user(command: Command) -> bool:
     """``sudo -u node npm ...``, ``gosu node npm ...``: another user, another home."""
-    wrappers = _wrapper_words(command)
+    wrappers = wrapper_words(command)
     names = [(w.value or "").rsplit("/", 1)[-1] for w in wrappers]
     if any(n in _USER_SWITCHERS for n in names):
         return True
@@ -313,17 +320,21 @@ def runs_as_other_user(command: Command) -> bool:
 
 
 def commands_after(script: ShellScript, offset: int) -> tuple[Command, ...]:
+    """The commands of ``script`` that start at or after ``offset``."""
     return tuple(c for c in script.commands if c.start >= offset)
 
 
-def rm_targets(command: Command) -> tuple[str, ...]:
+def rm_targets(command: Command, *, literal_only: bool = False) -> tuple[str, ...]:
     """The paths an ``rm`` command removes (options left out): the literal value, or the
-    text without double quotes when it expands (``"$HOME/.npm"`` -> ``$HOME/.npm``)."""
+    text without double quotes when it expands (``"$HOME/.npm"`` -> ``$HOME/.npm``).
+    With ``literal_only``, words that expand are left out altogether."""
     if command.program != "rm":
         return ()
     out: list[str] = []
     options_done = False
     for word in command.effective_args:
+        if literal_only and word.value is None:
+            continue
         # "$HOME/.npm" -> $HOME/.npm: quotes do not matter to the path's shape
         v = word.value if word.value is not None else word.text.replace('"', "")
         if not options_done and v == "--":
@@ -451,3 +462,89 @@ def assess_appended_cleanup(
     if program_text(pending[-1]) is None:
         return report("the program is not a plain path")
     return Assessment(ins, first, Outcome.FIX, "")
+
+
+def assess_folder_cleanup(
+    ins: Instruction,
+    script: ShellScript,
+    installs: Sequence[Command],
+    *,
+    env_folder: str | None,
+    folder_option: str,
+    mounted: Callable[[tuple[str, ...]], bool],
+    is_clean: Callable[[Command], bool],
+    removes_cache: Callable[[Command, tuple[str, ...]], bool],
+    env_names: frozenset[str],
+    moved_reason: str,
+) -> Assessment:
+    """:func:`assess_appended_cleanup` for a tool whose cache folder the environment
+    (``env_folder``) or an install option (``folder_option``) may move.
+
+    A mount over the cache (``mounted`` of the known folders) means no cache is
+    kept; a clean-up is the tool's own (``is_clean``) or an ``rm`` of its cache
+    (``removes_cache`` of the known folders). When an install moves its cache with
+    the option, the fix becomes a finding with ``moved_reason``: the appended
+    clean-up would empty the default cache, not that one.
+    """
+    flag_folders = tuple(
+        f for c in installs if (f := option_value(c.effective_args, (folder_option,))) is not None
+    )
+    folders = (*((env_folder,) if env_folder else ()), *flag_folders)
+    if mounted(folders):
+        return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
+    found = assess_appended_cleanup(
+        ins,
+        script,
+        installs,
+        lambda c: is_clean(c) or removes_cache(c, folders),
+        env_names,
+    )
+    if found.outcome is Outcome.FIX and flag_folders:
+        return Assessment(ins, found.command, Outcome.REPORT, moved_reason)
+    return found
+
+
+def appended_cleanup_violations(
+    ctx: FixContext,
+    assessments: Iterable[Assessment],
+    code: str,
+    install_word: Callable[[Command], Word | None],
+    *,
+    message: str,
+    tool: str,
+    cleanup: str,
+) -> Iterator[Violation]:
+    """The findings of a rule whose fix appends a clean-up at the end of the RUN.
+
+    One finding per assessment that is not skipped, spanning the program through
+    ``install_word``; ``message`` says what stays in the layer. A fix appends
+    ``{program} {cleanup}``, the program written as in the RUN's last install
+    (``npm``, ``/usr/bin/yarn``); messages name it ``{tool} {cleanup}``.
+    """
+    shown = f"{tool} {cleanup}"
+    for found in assessments:
+        if found.outcome is Outcome.SKIP:
+            continue
+        command = found.command
+        word = install_word(command)
+        name = command.effective_name
+        assert word is not None and name is not None
+        if found.outcome is Outcome.REPORT:
+            yield Violation(code, f"{message} ({found.reason})", name.start, word.end)
+            continue
+        script = ctx.shell(found.instruction)
+        installs = [c for c in script.commands if install_word(c)] if script else []
+        program = program_text(installs[-1]) if installs else None
+        if script is None or program is None:
+            continue
+        yield Violation(
+            code,
+            f"{message}: run `{shown}` at the end of the RUN",
+            name.start,
+            word.end,
+            Fix(
+                f"Append `{shown}`",
+                (append_command(found.instruction, script, f"{program} {cleanup}"),),
+                Applicability.SAFE,
+            ),
+        )

@@ -1,6 +1,8 @@
 """Helpers shared by the RPM-family fixers (yum, dnf, microdnf, zypper); not a fixer itself.
 
-Everything here reads the tree and the parsed shell; nothing edits. The cache
+Everything here reads the tree and the parsed shell; nothing edits. What these
+fixers share with the other package-cache fixers (outcomes, stage lineage, ``rm``
+targets, wrapper words, the script's flow) comes from ``_package_caches``. The cache
 fixers decide for each RUN one of three outcomes: a fix, a finding without a
 fix (the cache is kept but an appended clean-up might not be harmless), or
 nothing (no cache is kept, or it is not the rule's business).
@@ -8,28 +10,29 @@ nothing (no cache is kept, or it is not the rule's business).
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.stages import Stage
 from manifesto.cst.values import mounts
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.layout import append_command
 from manifesto.shell import Command, ShellScript, Word
 
+from ._package_caches import (
+    Outcome,
+    commands_after,
+    ends_early,
+    later_in_image,
+    program_text,
+    rm_targets,
+    value,
+    wrapper_words,
+)
+
 # --------------------------------------------------------------------------- outcomes
-
-
-class Outcome(enum.Enum):
-    FIX = "fix"
-    REPORT = "report"
-    """The problem is there, but the cure could change the build: a finding without a fix."""
-    SKIP = "skip"
-    """No problem, or not this rule's business."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +144,6 @@ RPM_CACHE_DIRS = ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5")
 ZYPP_CACHE_DIRS = ("/var/cache/zypp",)
 
 
-def value(word: Word) -> str:
-    """The word as the command receives it when literal, else its source text."""
-    return word.value if word.value is not None else word.text
-
-
 def subcommand(command: Command, tool: Tool) -> tuple[Word, ...]:
     """The subcommand words of a ``tool`` command: ``(install,)``, ``(group, install)``;
     empty when there is none or it is not a literal word."""
@@ -238,10 +236,6 @@ def runs(
             yield ins, script, ""
 
 
-def commands_after(script: ShellScript, offset: int) -> tuple[Command, ...]:
-    return tuple(c for c in script.commands if c.start >= offset)
-
-
 # --------------------------------------------------------------------------- cache locations
 
 
@@ -268,83 +262,15 @@ def mounted(ins: Instruction, dirs: Sequence[str]) -> bool:
     return False
 
 
-def rm_targets(command: Command) -> tuple[str, ...]:
-    """The literal paths an ``rm`` command removes (options left out)."""
-    if command.program != "rm":
-        return ()
-    out: list[str] = []
-    options_done = False
-    for word in command.effective_args:
-        v = word.value
-        if v is None:
-            continue
-        if not options_done and v == "--":
-            options_done = True
-        elif not options_done and v.startswith("-"):
-            continue
-        else:
-            out.append(v)
-    return tuple(out)
-
-
 def removes_dirs(command: Command, dirs: Sequence[str]) -> bool:
     """``rm -rf /var/cache/yum`` (or its contents, or a parent such as ``/var/cache/*``)."""
     return any(
         _normal(t).startswith("/var") and any(covers(t, d) for d in dirs)
-        for t in rm_targets(command)
+        for t in rm_targets(command, literal_only=True)
     )
 
 
 # --------------------------------------------------------------------------- stages
-
-
-def _ancestors(ctx: FixContext, stage: Stage) -> list[Stage]:
-    """The stage and the stages it is built FROM, oldest first."""
-    by_name = {s.name: s for s in ctx.stages if s.name}
-    chain: list[Stage] = []
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        chain.append(current)
-        seen.add(current.index)
-        parent = by_name.get(current.base.lower())
-        current = parent if parent is not None and parent.index < current.index else None
-    return list(reversed(chain))
-
-
-def earlier_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
-    """The instructions whose files reach ``ins``: the stages its stage is built FROM,
-    then its own stage up to ``ins``."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return ()
-    out: list[Instruction] = []
-    for st in _ancestors(ctx, stage):
-        for item in st.instructions:
-            if item is ins:
-                return tuple(out)
-            out.append(item)
-    return tuple(out)
-
-
-def later_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
-    """Instructions that run on top of the layer of ``ins``: the rest of its stage and
-    every stage built FROM it (directly or not)."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return ()
-    out: list[Instruction] = []
-    seen = False
-    for item in stage.instructions:
-        if seen:
-            out.append(item)
-        seen = seen or item is ins
-    for other in ctx.stages:
-        if other.index > stage.index and any(
-            s.index == stage.index for s in _ancestors(ctx, other)
-        ):
-            out.extend(other.instructions)
-    return tuple(out)
 
 
 def later_runs_have(ctx: FixContext, ins: Instruction, wanted: Callable[[Command], bool]) -> bool:
@@ -363,18 +289,6 @@ def later_runs_have(ctx: FixContext, ins: Instruction, wanted: Callable[[Command
 _SAME_USER_WRAPPERS = frozenset({"env", "nice", "nohup", "time", "eatmydata", "command"})
 _QUIET_SUDO_OPTIONS = frozenset({"-E", "-H", "-n", "--preserve-env", "--non-interactive"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def wrapper_words(command: Command) -> tuple[Word, ...]:
-    """The words before the effective program (``sudo -E``, ``env A=1``)."""
-    name = command.effective_name
-    if name is None:
-        return ()
-    words = command.words
-    for i, word in enumerate(words):
-        if word is name:
-            return words[:i]
-    return ()
 
 
 def run_prefix(command: Command) -> str | None:
@@ -398,24 +312,7 @@ def run_prefix(command: Command) -> str | None:
     return None
 
 
-def program_text(command: Command) -> str | None:
-    """The program word to reuse in an appended command (``yum``, ``/usr/bin/yum``),
-    when it is a plain path the shell reads as it stands."""
-    name = command.effective_name
-    if name is None or name.value is None or name.text != name.value:
-        return None
-    return name.value if re.fullmatch(r"[A-Za-z0-9_./+-]+", name.value) else None
-
-
 # --------------------------------------------------------------------------- the script's flow
-
-
-def ends_early(script: ShellScript) -> bool:
-    """A top-level ``exit`` or ``exec``: a command appended at the end might never run."""
-    return any(
-        c.context == () and c.name is not None and c.name.value in ("exit", "exec")
-        for c in script.commands
-    )
 
 
 _PACKAGE_MANAGERS = re.compile(
@@ -439,7 +336,7 @@ def removes_package_manager(command: Command) -> bool:
         return named
     return any(
         t.rstrip("/").rsplit("/", 1)[-1] in ("yum", "dnf", "dnf5", "microdnf", "zypper")
-        for t in rm_targets(command)
+        for t in rm_targets(command, literal_only=True)
     )
 
 

@@ -146,19 +146,9 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
 
 
 def _outcomes(tree: Dockerfile, ctx: FixContext) -> Iterator[_Outcome]:
-    windows = ctx.windows
-    for ins in tree.instructions:
-        if ins.effective.keyword != "RUN" or not _apt.APT_WORD.search(_apt.run_text(ctx, ins)):
-            continue
-        if ins.keyword == "ONBUILD":
-            yield _Outcome(ins, "onbuild")
-            continue
-        if windows:
-            yield _Outcome(ins, "windows")
-            continue
-        script = ctx.shell(ins)
-        if script is None or script.has_errors or not script.supported:
-            yield _Outcome(ins, "no shell")
+    for ins, script, skipped in _apt.apt_runs(tree, ctx):
+        if script is None:
+            yield _Outcome(ins, skipped)
             continue
         update = _lone_update(script)
         if update is None:

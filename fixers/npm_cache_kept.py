@@ -67,21 +67,18 @@ from collections.abc import Iterator
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.diagnostics import RuleInfo
-from manifesto.edits import Applicability, Fix, Violation
-from manifesto.layout import append_command
+from manifesto.edits import Applicability, Violation
 from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     Assessment,
-    Outcome,
-    assess_appended_cleanup,
+    appended_cleanup_violations,
+    assess_folder_cleanup,
     checked_runs,
     covered,
     env_value,
     first_positional,
     mount_ends_with,
-    option_value,
-    program_text,
     rm_targets,
 )
 
@@ -204,25 +201,18 @@ def _mounted(ins: Instruction, folders: tuple[str, ...]) -> bool:
 def _assess_run(
     ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
 ) -> Assessment:
-    env_folder = env_value(ctx, ins, "npm_config_cache", ignore_case=True)
-    flag_folders = tuple(
-        f for c in installs if (f := option_value(c.effective_args, ("--cache",))) is not None
-    )
-    folders = (*((env_folder,) if env_folder else ()), *flag_folders)
-    if _mounted(ins, folders):
-        return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
-    found = assess_appended_cleanup(
+    return assess_folder_cleanup(
         ins,
         script,
         installs,
-        lambda c: _is_cache_clean(c) or _removes_cache(c, folders),
-        _ENV_NAMES,
+        env_folder=env_value(ctx, ins, "npm_config_cache", ignore_case=True),
+        folder_option="--cache",
+        mounted=lambda folders: _mounted(ins, folders),
+        is_clean=_is_cache_clean,
+        removes_cache=_removes_cache,
+        env_names=_ENV_NAMES,
+        moved_reason="--cache: `npm cache clean` empties another",
     )
-    if found.outcome is Outcome.FIX and flag_folders:
-        return Assessment(
-            ins, found.command, Outcome.REPORT, "--cache: `npm cache clean` empties another"
-        )
-    return found
 
 
 def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
@@ -233,30 +223,12 @@ def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
-    for found in _assess(tree, ctx):
-        if found.outcome is Outcome.SKIP:
-            continue
-        command = found.command
-        word = install_word(command)
-        name = command.effective_name
-        assert word is not None and name is not None
-        message = "npm's package cache (~/.npm) stays in the layer"
-        if found.outcome is Outcome.REPORT:
-            yield Violation(INFO.code, f"{message} ({found.reason})", name.start, word.end)
-            continue
-        script = ctx.shell(found.instruction)
-        installs = [c for c in script.commands if install_word(c)] if script else []
-        program = program_text(installs[-1]) if installs else None
-        if script is None or program is None:
-            continue
-        yield Violation(
-            INFO.code,
-            f"{message}: run `npm cache clean --force` at the end of the RUN",
-            name.start,
-            word.end,
-            Fix(
-                "Append `npm cache clean --force`",
-                (append_command(found.instruction, script, f"{program} cache clean --force"),),
-                Applicability.SAFE,
-            ),
-        )
+    yield from appended_cleanup_violations(
+        ctx,
+        _assess(tree, ctx),
+        INFO.code,
+        install_word,
+        message="npm's package cache (~/.npm) stays in the layer",
+        tool="npm",
+        cleanup="cache clean --force",
+    )

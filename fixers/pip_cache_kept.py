@@ -76,10 +76,10 @@ from ._package_caches import (
     assigned_in_command,
     checked_runs,
     covered,
+    earlier_in_image,
     env_value,
     exported_before,
     first_positional,
-    lineage,
     mount_ends_with,
     option_value,
     value,
@@ -193,7 +193,7 @@ def _configured_off(
         script, command.start, _ENV_NAMES, nonempty=True
     ):
         return True
-    scripts = [ctx.shell(i) for i in lineage(ctx, ins) if i.keyword == "RUN"]
+    scripts = [ctx.shell(i) for i in earlier_in_image(ctx, ins) if i.keyword == "RUN"]
     earlier = [c for s in scripts if s is not None for c in s.commands]
     earlier += [c for c in script.commands if c.end <= command.start]
     return any(_sets_no_cache_config(c) for c in earlier)

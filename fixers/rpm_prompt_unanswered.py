@@ -84,6 +84,7 @@ from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.shell import Command, ShellScript
 
+from ._package_caches import Outcome, earlier_in_image
 from ._rpm import (
     DNF,
     MICRODNF,
@@ -93,10 +94,8 @@ from ._rpm import (
     ZYPPER,
     ZYPPER_FILLS,
     Assessment,
-    Outcome,
     Tool,
     command_span,
-    earlier_in_image,
     failure_fails_run,
     runs,
     subcommand,

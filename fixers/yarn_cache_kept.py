@@ -79,21 +79,19 @@ from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
-from manifesto.edits import Applicability, Fix, Violation
-from manifesto.layout import append_command
+from manifesto.edits import Applicability, Violation
 from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     Assessment,
     Outcome,
-    assess_appended_cleanup,
+    appended_cleanup_violations,
+    assess_folder_cleanup,
     checked_runs,
     covered,
     env_value,
     first_positional,
     mount_ends_with,
-    option_value,
-    program_text,
     rm_targets,
     value,
 )
@@ -218,27 +216,18 @@ def _mounted(ctx: FixContext, ins: Instruction, folders: tuple[str, ...]) -> boo
 def _assess_run(
     ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
 ) -> Assessment:
-    env_folder = env_value(ctx, ins, "YARN_CACHE_FOLDER")
-    flag_folders = tuple(
-        f
-        for c in installs
-        if (f := option_value(c.effective_args, ("--cache-folder",))) is not None
-    )
-    folders = (*((env_folder,) if env_folder else ()), *flag_folders)
-    if _mounted(ctx, ins, folders):
-        return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
-    found = assess_appended_cleanup(
+    return assess_folder_cleanup(
         ins,
         script,
         installs,
-        lambda c: _is_cache_clean(c) or _removes_cache(c, folders),
-        _ENV_NAMES,
+        env_folder=env_value(ctx, ins, "YARN_CACHE_FOLDER"),
+        folder_option="--cache-folder",
+        mounted=lambda folders: _mounted(ctx, ins, folders),
+        is_clean=_is_cache_clean,
+        removes_cache=_removes_cache,
+        env_names=_ENV_NAMES,
+        moved_reason="--cache-folder: `yarn cache clean` empties another",
     )
-    if found.outcome is Outcome.FIX and flag_folders:
-        return Assessment(
-            ins, found.command, Outcome.REPORT, "--cache-folder: `yarn cache clean` empties another"
-        )
-    return found
 
 
 def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
@@ -256,30 +245,12 @@ def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
-    for found in _assess(tree, ctx):
-        if found.outcome is Outcome.SKIP:
-            continue
-        command = found.command
-        word = install_word(command)
-        name = command.effective_name
-        assert word is not None and name is not None
-        message = "Yarn's package cache stays in the layer"
-        if found.outcome is Outcome.REPORT:
-            yield Violation(INFO.code, f"{message} ({found.reason})", name.start, word.end)
-            continue
-        script = ctx.shell(found.instruction)
-        installs = [c for c in script.commands if install_word(c)] if script else []
-        program = program_text(installs[-1]) if installs else None
-        if script is None or program is None:
-            continue
-        yield Violation(
-            INFO.code,
-            f"{message}: run `yarn cache clean` at the end of the RUN",
-            name.start,
-            word.end,
-            Fix(
-                "Append `yarn cache clean`",
-                (append_command(found.instruction, script, f"{program} cache clean"),),
-                Applicability.SAFE,
-            ),
-        )
+    yield from appended_cleanup_violations(
+        ctx,
+        _assess(tree, ctx),
+        INFO.code,
+        install_word,
+        message="Yarn's package cache stays in the layer",
+        tool="yarn",
+        cleanup="cache clean",
+    )
