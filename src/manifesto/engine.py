@@ -19,6 +19,7 @@ from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Fix, Violation, apply_edits, overlaps
 from manifesto.fixer import Fixer
 from manifesto.pragmas import read_pragmas
+from manifesto.shell import ShellCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +80,14 @@ def _instruction_at(tree: Dockerfile, offset: int) -> Instruction | None:
 
 
 def collect(
-    text: str, tree: Dockerfile, fixers: Sequence[Fixer], settings: EngineSettings
+    text: str,
+    tree: Dockerfile,
+    fixers: Sequence[Fixer],
+    settings: EngineSettings,
+    shells: ShellCache | None = None,
 ) -> list[Finding]:
     """Every violation in chain order, pragma-suppressed ones left out."""
-    ctx = FixContext(text, tree)
+    ctx = FixContext(text, tree, shells if shells is not None else ShellCache())
     pragmas = read_pragmas(tree)
     findings: list[Finding] = []
     for fixer in fixers:
@@ -101,9 +106,9 @@ def check_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> 
     return collect(text, parse(text), fixers, settings)
 
 
-def _broken_shells(text: str, tree: Dockerfile) -> set[str]:
+def _broken_shells(text: str, tree: Dockerfile, shells: ShellCache) -> set[str]:
     """Texts of the RUNs whose shell tree-sitter cannot parse."""
-    ctx = FixContext(text, tree)
+    ctx = FixContext(text, tree, shells)
     out: set[str] = set()
     for ins in tree.instructions:
         script = ctx.shell(ins)
@@ -112,14 +117,14 @@ def _broken_shells(text: str, tree: Dockerfile) -> set[str]:
     return out
 
 
-def _verify(new_text: str, broken_before: set[str]) -> Dockerfile:
+def _verify(new_text: str, broken_before: set[str], shells: ShellCache) -> Dockerfile:
     try:
         tree = parse(new_text)
     except ParseError as exc:
         raise FixerError(f"output does not parse: {exc}") from None
     if tree.render() != new_text:
         raise FixerError("output does not round-trip")
-    newly_broken = _broken_shells(new_text, tree) - broken_before
+    newly_broken = _broken_shells(new_text, tree, shells) - broken_before
     if newly_broken:
         first = next(iter(newly_broken)).splitlines()[0]
         raise FixerError(f"output breaks the shell of a RUN: {first!r}")
@@ -131,9 +136,12 @@ def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Re
     tree = parse(text)
     current = text
     applied: list[AppliedFix] = []
-    broken = _broken_shells(current, tree)
+    # One cache for the whole loop: a RUN parsed to verify a pass is not parsed
+    # again by the next pass's fixers (the key is its text and offset).
+    shells = ShellCache()
+    broken = _broken_shells(current, tree, shells)
     for pass_number in range(1, settings.max_passes + 1):
-        findings = collect(current, tree, fixers, settings)
+        findings = collect(current, tree, fixers, settings, shells)
         chosen: list[Finding] = []
         for finding in findings:
             fix = finding.violation.fix
@@ -148,14 +156,14 @@ def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Re
         edits = [e for c in chosen if c.violation.fix for e in c.violation.fix.edits]
         candidate = apply_edits(current, edits)
         try:
-            tree = _verify(candidate, broken)
+            tree = _verify(candidate, broken, shells)
         except FixerError as exc:
-            culprit = _find_culprit(current, chosen, broken)
+            culprit = _find_culprit(current, chosen, broken, shells)
             return _failed(text, f"{culprit}: {exc}")
         if candidate == current:
             return _failed(text, "fixes that change nothing: " + _codes(chosen))
         current = candidate
-        broken = _broken_shells(current, tree)
+        broken = _broken_shells(current, tree, shells)
         applied += [
             AppliedFix(c.rule, c.violation.fix, pass_number) for c in chosen if c.violation.fix
         ]
@@ -170,7 +178,9 @@ def _codes(findings: Sequence[Finding]) -> str:
     return ", ".join(sorted({f"{f.rule.code} ({f.rule.name})" for f in findings}))
 
 
-def _find_culprit(text: str, chosen: Sequence[Finding], broken: set[str]) -> str:
+def _find_culprit(
+    text: str, chosen: Sequence[Finding], broken: set[str], shells: ShellCache
+) -> str:
     """Name the fixers whose fix alone breaks the file."""
     culprits: list[Finding] = []
     for finding in chosen:
@@ -178,7 +188,7 @@ def _find_culprit(text: str, chosen: Sequence[Finding], broken: set[str]) -> str
         if fix is None:
             continue
         try:
-            _verify(apply_edits(text, fix.edits), broken)
+            _verify(apply_edits(text, fix.edits), broken, shells)
         except FixerError:
             culprits.append(finding)
     return "internal error in " + _codes(culprits or list(chosen))
