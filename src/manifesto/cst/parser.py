@@ -170,6 +170,7 @@ def _instruction(
         at = len(first)
         count = len(lines)
         comment, blank, cont = Role.COMMENT, Role.BLANK, Role.CONTINUATION
+        new_piece = tuple.__new__
         add_line, add_role, add_piece, add_part = (
             owned.append,
             roles.append,
@@ -195,7 +196,7 @@ def _instruction(
             else:
                 part, continued = content, False
             add_role(cont)
-            add_piece(Piece(at, line[0], len(part)))
+            add_piece(new_piece(Piece, (at, line[0], len(part))))
             add_part(part)
             at += len(part)
         logical = LogicalLine("".join(text_parts), tuple(pieces))

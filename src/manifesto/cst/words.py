@@ -135,6 +135,10 @@ def parse_words(rest: str, escape: str) -> list[Token]:
     if "'" not in rest and '"' not in rest and escape not in rest:
         # No quote or escape: words are exactly the runs of non-space characters.
         return [Token(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(rest)]
+    return _parse_words_slow(rest, escape)
+
+
+def _parse_words_slow(rest: str, escape: str) -> list[Token]:
     words: list[Token] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
