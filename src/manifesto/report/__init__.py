@@ -21,30 +21,42 @@ non-empty report ends with a newline; JSON keeps non-ASCII characters as they ar
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from manifesto.diagnostics import Diagnostic, RuleInfo
-from manifesto.report import concise, full, github, gitlab, json_array, json_lines, rdjson, sarif
 from manifesto.report._context import Context
 from manifesto.report._source import Sources, sort_key
 
 Renderer = Callable[[Sequence[Diagnostic], Context], str]
 
-_RENDERERS: Mapping[str, Renderer] = MappingProxyType(
+# Format -> module; a module is imported only when its format is asked for, so a
+# run that prints JSON does not pay for rich's markup at start-up.
+_MODULES: Mapping[str, str] = MappingProxyType(
     {
-        "full": full.render,
-        "concise": concise.render,
-        "json": json_array.render,
-        "json-lines": json_lines.render,
-        "sarif": sarif.render,
-        "rdjson": rdjson.render,
-        "github": github.render,
-        "gitlab": gitlab.render,
+        "full": "full",
+        "concise": "concise",
+        "json": "json_array",
+        "json-lines": "json_lines",
+        "sarif": "sarif",
+        "rdjson": "rdjson",
+        "github": "github",
+        "gitlab": "gitlab",
     }
 )
 
-FORMATS: tuple[str, ...] = tuple(_RENDERERS)
+
+def _renderer(fmt: str) -> Renderer | None:
+    module = _MODULES.get(fmt)
+    if module is None:
+        return None
+    loaded = importlib.import_module(f"manifesto.report.{module}")
+    render_function: Renderer = loaded.render
+    return render_function
+
+
+FORMATS: tuple[str, ...] = tuple(_MODULES)
 
 __all__ = ["FORMATS", "render"]
 
@@ -59,7 +71,7 @@ def render(
     color: bool = False,
 ) -> str:
     """Render ``diagnostics`` in format ``fmt``; ValueError for an unknown format."""
-    renderer = _RENDERERS.get(fmt)
+    renderer = _renderer(fmt)
     if renderer is None:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
     ctx = Context(

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from collections.abc import Sequence
 from pathlib import PurePath
@@ -37,6 +36,8 @@ LEVEL = "warning"
 
 def tool_version() -> str:
     try:
+        import importlib.metadata  # only SARIF needs it: keep it off the start-up path
+
         return importlib.metadata.version("manifesto")
     except importlib.metadata.PackageNotFoundError:
         return "0.0.0+unknown"
