@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -105,24 +106,7 @@ def check(
     quiet: QuietOpt = False,
 ) -> None:
     """Report findings; change nothing."""
-    options = RunOptions(
-        select=select,
-        ignore=ignore,
-        extend_select=extend_select,
-        unsafe_fixes=unsafe_fixes,
-        output_format=output_format,
-        output_file=output_file,
-        statistics=statistics,
-        exit_zero=exit_zero,
-        config=config,
-        stdin_filename=stdin_filename,
-        jobs=jobs,
-        no_respect_gitignore=no_respect_gitignore,
-        force_exclude=force_exclude,
-        exclude=exclude,
-        extend_exclude=extend_exclude,
-        quiet=quiet,
-    )
+    options = _options(locals())
     _run(Mode.CHECK, paths, options)
 
 
@@ -156,27 +140,15 @@ def fix(
     quiet: QuietOpt = False,
 ) -> None:
     """Apply safe fixes in place (unsafe ones too with --unsafe-fixes)."""
-    options = RunOptions(
-        select=select,
-        ignore=ignore,
-        extend_select=extend_select,
-        unsafe_fixes=unsafe_fixes,
-        output_format=output_format,
-        output_file=output_file,
-        statistics=statistics,
-        exit_zero=exit_zero,
-        exit_non_zero_on_fix=exit_non_zero_on_fix,
-        config=config,
-        stdin_filename=stdin_filename,
-        jobs=jobs,
-        no_respect_gitignore=no_respect_gitignore,
-        force_exclude=force_exclude,
-        exclude=exclude,
-        extend_exclude=extend_exclude,
-        quiet=quiet,
-    )
+    options = _options(locals())
     mode = Mode.DIFF if diff else Mode.FIX_CHECK if check_only else Mode.FIX
     _run(mode, paths, options)
+
+
+def _options(values: dict[str, object]) -> RunOptions:
+    """The command's parameters that are run options (both commands share them)."""
+    names = {f.name for f in dataclasses.fields(RunOptions)}
+    return RunOptions(**{k: v for k, v in values.items() if k in names})  # type: ignore[arg-type]
 
 
 def _run(mode: Mode, paths: list[str] | None, options: RunOptions) -> None:

@@ -66,10 +66,7 @@ class FixContext:
         return self._stages
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
-        for stage in self.stages:
-            if stage.from_ is instruction or any(i is instruction for i in stage.instructions):
-                return stage
-        return None
+        return stage_of(self.tree, instruction, self.stages)
 
     @property
     def shipped(self) -> tuple[Stage, ...]:
@@ -87,4 +84,4 @@ class FixContext:
         return is_windows(self.tree)
 
 
-__all__ = ["FixContext", "shell_source", "stage_of"]
+__all__ = ["FixContext", "shell_source"]

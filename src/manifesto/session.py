@@ -235,7 +235,7 @@ class _Report:
             if lines:
                 self._write("\n".join(lines) + "\n")
             return
-        if self.fmt not in self.STREAMED or (self.fmt in ("json",) and not self.kept):
+        if self.fmt not in self.STREAMED:
             self._write(self._render(self.kept, self.sources))
 
 

@@ -147,13 +147,11 @@ class Heredoc:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Directive:
-    """A parser directive at the top of the file: ``# escape=`` and friends."""
+class _OneLine:
+    """What every single-line element (directive, comment, blank line) shares."""
 
+    __slots__ = ()
     line: Line
-    name: str
-    value: str
 
     def render(self) -> str:
         return self.line.render()
@@ -168,7 +166,16 @@ class Directive:
 
 
 @dataclass(frozen=True, slots=True)
-class Comment:
+class Directive(_OneLine):
+    """A parser directive at the top of the file: ``# escape=`` and friends."""
+
+    line: Line
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment(_OneLine):
     line: Line
 
     @property
@@ -176,32 +183,10 @@ class Comment:
         """The comment without its ``#`` and surrounding whitespace."""
         return self.line.content.strip().removeprefix("#").strip()
 
-    def render(self) -> str:
-        return self.line.render()
-
-    @property
-    def start(self) -> int:
-        return self.line.start
-
-    @property
-    def end(self) -> int:
-        return self.line.end
-
 
 @dataclass(frozen=True, slots=True)
-class Blank:
+class Blank(_OneLine):
     line: Line
-
-    def render(self) -> str:
-        return self.line.render()
-
-    @property
-    def start(self) -> int:
-        return self.line.start
-
-    @property
-    def end(self) -> int:
-        return self.line.end
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,9 +78,12 @@ def stage_named(tree: Dockerfile, name: str) -> Stage | None:
     return None
 
 
-def stage_of(tree: Dockerfile, instruction: Instruction) -> Stage | None:
-    for stage in stages(tree):
-        if stage.from_ is instruction or instruction in stage.instructions:
+def stage_of(
+    tree: Dockerfile, instruction: Instruction, all_stages: tuple[Stage, ...] | None = None
+) -> Stage | None:
+    """The stage an instruction belongs to (``all_stages``: ``stages(tree)``, if at hand)."""
+    for stage in all_stages if all_stages is not None else stages(tree):
+        if stage.from_ is instruction or any(i is instruction for i in stage.instructions):
             return stage
     return None
 

@@ -27,30 +27,8 @@ VALID_DIRECTIVES = frozenset({"escape", "syntax", "check"})
 MAX_LINE_BYTES = 64 * 1024
 
 
-def go_is_space(ch: str) -> bool:
-    return ch in GO_SPACE
-
-
-def lstrip_go(s: str) -> str:
-    return s.lstrip(GO_SPACE_CHARS)
-
-
 def strip_go(s: str) -> str:
     return s.strip(GO_SPACE_CHARS)
-
-
-def trim_newline(s: str) -> str:
-    """bytes.TrimRight(line, "\\r\\n")."""
-    return s.rstrip("\r\n")
-
-
-def is_comment(raw_line: str) -> bool:
-    """A physical line whose first non-space character is ``#``."""
-    return lstrip_go(trim_newline(raw_line)).startswith("#")
-
-
-def is_blank(raw_line: str) -> bool:
-    return lstrip_go(trim_newline(raw_line)) == ""
 
 
 def trim_continuation(content: str, escape: str) -> tuple[str, bool]:
