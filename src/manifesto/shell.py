@@ -297,9 +297,25 @@ class ShellScript:
         ``\\n``), otherwise ``&&``."""
         if self.errexit and len(self.statements) >= 2:
             sep = self.statements[-2].terminator
-            if sep in (";", "\n"):
+            if sep in (";", "\n") and _errexit_stops_at(self.statements[-1]):
                 return sep
         return "&&"
+
+
+_COMPOUND_START = re.compile(r"(?:if|for|while|until|case|select|function)\b|[{(!]")
+
+
+def _errexit_stops_at(statement: Statement) -> bool:
+    """Whether ``set -e`` ends the script when ``statement`` fails.
+
+    Not for an and-or list (``a && b``: a failure of ``a`` is ignored, the list
+    just returns non-zero), a negation, or a compound command (a failure inside
+    one can be ignored the same way): appending ``; cmd`` after those would
+    turn the RUN's failure into success, so the caller joins with ``&&``.
+    """
+    if any(op in ("&&", "||") for op in statement.operators):
+        return False
+    return _COMPOUND_START.match(statement.text.lstrip()) is None
 
 
 # --------------------------------------------------------------------------- cache
