@@ -17,9 +17,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from manifesto.context import FixContext
+from manifesto.context import DEFAULT_SHELL, FixContext
 from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.stages import Stage
 from manifesto.cst.values import exec_args, mounted_over
 from manifesto.shell import Command, ShellScript, Word
 
@@ -348,53 +347,44 @@ def mentions(command: Command, needle: str) -> bool:
     return any(needle in w.text for w in words_of(command))
 
 
-# --------------------------------------------------------------------------- stages
+_LISTS_TARGETS = frozenset({LISTS, "/var/lib/apt"})
+_MAY_NOT_RUN = frozenset({"if", "while", "until", "for", "select", "case", "function"})
 
 
-def stage_chain(ctx: FixContext, stage: Stage) -> list[Stage]:
-    """``stage`` and the stages it is built FROM, nearest first."""
-    by_name = {s.name: s for s in ctx.stages if s.name}
-    chain = [stage]
-    seen = {stage.index}
-    parent = by_name.get(stage.base.lower())
-    while parent is not None and parent.index < chain[-1].index and parent.index not in seen:
-        chain.append(parent)
-        seen.add(parent.index)
-        parent = by_name.get(parent.base.lower())
-    return chain
+def runs_unconditionally(command: Command) -> bool:
+    """The command runs whenever the script reaches it: not in a function, a loop, a
+    condition, or after ``||`` (``x || apt-get update`` runs only when ``x`` fails)."""
+    return not _MAY_NOT_RUN.intersection(command.context) and command.operator_before != "||"
 
 
-def earlier_instructions(ctx: FixContext, ins: Instruction) -> list[Instruction]:
-    """What ran before ``ins`` in the image it builds: its stage up to it, and its ancestors."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return []
-    out: list[Instruction] = []
-    for k, s in enumerate(stage_chain(ctx, stage)):
-        body = list(s.instructions)
-        if k == 0:
-            body = body[: next(j for j, x in enumerate(body) if x is ins)]
-        out = body + out
-    return out
+def deletes_lists(command: Command) -> bool:
+    """The command empties ``/var/lib/apt/lists``: ``apt-get distclean``, an ``rm`` of
+    the lists (``/var/lib/apt/lists``, ``.../lists/*``, ``/var/lib/apt``, ``/var/lib/apt/*``)
+    or a ``find /var/lib/apt/lists ... -delete``. A quoted glob (``"/var/lib/apt/lists/*"``)
+    deletes nothing, and ``rm -rf /var/lib/apt/lists/partial`` leaves the lists."""
+    call = apt_call(command)
+    if call is not None:
+        return call.name in LIST_DELETERS and call.acts
+    if command.program == "find":
+        args = [w.value for w in command.effective_args]
+        return "-delete" in args and any(
+            a is not None and a.rstrip("/") in _LISTS_TARGETS for a in args
+        )
+    if command.program != "rm":
+        return False
+    for word in command.effective_args:
+        v = word.value
+        if v is None or v.startswith("-"):
+            continue
+        glob = v.endswith("*")
+        if glob and not word.text.endswith("*"):
+            continue  # "/var/lib/apt/lists/*": the quoted star matches no file name
+        if v.rstrip("*").rstrip("/") in _LISTS_TARGETS:
+            return True
+    return False
 
 
-def later_instructions(ctx: FixContext, ins: Instruction) -> list[Instruction]:
-    """What runs on top of ``ins``'s filesystem: the rest of its stage, every stage
-    built FROM it (directly or not; a FROM with a variable counts, it might be),
-    and the ONBUILD triggers among them (they run in child images)."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return []
-    body = list(stage.instructions)
-    out = body[next(j for j, x in enumerate(body) if x is ins) + 1 :]
-    names = {stage.name} if stage.name else set()
-    for s in ctx.stages[stage.index + 1 :]:
-        base = s.base.lower()
-        if base in names or "$" in base:
-            out.extend(s.instructions)
-            if s.name:
-                names.add(s.name)
-    return out
+# --------------------------------------------------------------------------- RUNs
 
 
 def apt_runs(
@@ -404,14 +394,13 @@ def apt_runs(
     None and the reason it is not looked at: ``"onbuild"`` (it runs in another
     image), ``"windows"``, or ``"no shell"`` (exec form, a non-POSIX shell, or a
     script that does not parse)."""
-    windows = ctx.windows
     for ins in tree.instructions:
         if ins.effective.keyword != "RUN" or not APT_WORD.search(run_text(ctx, ins)):
             continue
         if ins.keyword == "ONBUILD":
             yield ins, None, "onbuild"
             continue
-        if windows:
+        if ctx.windows_at(ins):
             yield ins, None, "windows"
             continue
         script = ctx.shell(ins)
@@ -442,7 +431,10 @@ def reads_lists_first(ctx: FixContext, ins: Instruction) -> bool:
     eff = ins.effective
     if eff.keyword != "RUN" or mounted_over(eff, LISTS, ("cache", "tmpfs", "bind")):
         return False
-    script = ctx.shell(eff) if eff is ins else None
+    # An ONBUILD trigger's RUN is read with the default shell: it runs in a child
+    # image, so only when no SHELL is set where it is declared.
+    default_shell = ins.keyword != "ONBUILD" or ctx.shell_argv(ins) == DEFAULT_SHELL
+    script = ctx.shell(eff) if default_shell else None
     if script is not None and not script.has_errors and script.supported:
         for command in script.commands:
             call = apt_call(command)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.stages import Stage, global_args
+from manifesto.cst.stages import global_args
 from manifesto.cst.values import arg_defaults, key_values, mounts
 from manifesto.edits import Applicability, Fix, Violation
 from manifesto.layout import append_command
+from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript, Word
 
 
@@ -52,11 +53,12 @@ class Assessment:
 
 def checked_runs(tree: Dockerfile, ctx: FixContext) -> Iterator[tuple[Instruction, ShellScript]]:
     """The RUNs a package-cache fixer looks at: shell form, POSIX shell that parses,
-    not wrapped in ONBUILD (it runs in another image), in a stage that ships."""
-    if ctx.windows:
-        return
+    not wrapped in ONBUILD (it runs in another image), not in a Windows stage.
+
+    Stages that do not ship are looked at too: their caches cost build cache and
+    CI disk (see :func:`stage_note`)."""
     for ins in tree.instructions:
-        if ins.keyword != "RUN" or not ctx.is_shipped(ins):
+        if ins.keyword != "RUN" or ctx.windows_at(ins):
             continue
         script = ctx.shell(ins)
         if script is None or script.has_errors or not script.supported:
@@ -66,18 +68,31 @@ def checked_runs(tree: Dockerfile, ctx: FixContext) -> Iterator[tuple[Instructio
 
 def run_skip_reason(ctx: FixContext, ins: Instruction) -> str | None:
     """Why a RUN is not looked at, or None when it is (for statistics)."""
-    if ctx.windows:
-        return "windows"
     if ins.keyword == "ONBUILD":
         return "onbuild"
+    if ctx.windows_at(ins):
+        return "windows"
     script = ctx.shell(ins)
     if script is None:
         return "exec form or non-POSIX shell"
     if script.has_errors or not script.supported:
         return "shell does not parse"
-    if not ctx.is_shipped(ins):
-        return "stage not shipped"
     return None
+
+
+NO_POSIX_SHELL = "the base image is unknown and nothing in the stage shows a POSIX shell"
+"""Why a fix that appends shell commands is not made on an unknown base."""
+
+
+def stage_note(ctx: FixContext, ins: Instruction) -> str:
+    """`` (stage `build` does not ship: ...)`` for a finding in a stage whose layers
+    never reach the image, else ``""``: the fix still saves build cache, CI disk and
+    time, but not image size."""
+    stage = ctx.stage_of(ins)
+    if stage is None or ctx.is_shipped(ins):
+        return ""
+    name = f"`{stage.name}`" if stage.name else str(stage.index)
+    return f" (stage {name} does not ship: this saves build cache and CI disk, not image size)"
 
 
 # --------------------------------------------------------------------------- words
@@ -131,53 +146,6 @@ def program_text(command: Command) -> str | None:
 # --------------------------------------------------------------------------- stages and env
 
 
-def ancestors(ctx: FixContext, stage: Stage) -> list[Stage]:
-    """The stage and the stages it is built FROM, oldest first."""
-    by_name = {s.name: s for s in ctx.stages if s.name}
-    chain: list[Stage] = []
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        chain.append(current)
-        seen.add(current.index)
-        parent = by_name.get(current.base.lower())
-        current = parent if parent is not None and parent.index < current.index else None
-    return list(reversed(chain))
-
-
-def earlier_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
-    """The instructions whose ENV (and files) reach ``ins``: every instruction of the
-    stages its stage is built FROM, then its own stage up to ``ins``."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return ()
-    out: list[Instruction] = []
-    for st in ancestors(ctx, stage):
-        for item in st.instructions:
-            if item is ins:
-                return tuple(out)
-            out.append(item)
-    return tuple(out)
-
-
-def later_in_image(ctx: FixContext, ins: Instruction) -> tuple[Instruction, ...]:
-    """Instructions after ``ins`` that run on top of its layer: the rest of its stage
-    and every stage built FROM it (directly or not)."""
-    stage = ctx.stage_of(ins)
-    if stage is None:
-        return ()
-    out: list[Instruction] = []
-    seen = False
-    for item in stage.instructions:
-        if seen:
-            out.append(item)
-        seen = seen or item is ins
-    for other in ctx.stages:
-        if other.index > stage.index and any(s.index == stage.index for s in ancestors(ctx, other)):
-            out.extend(other.instructions)
-    return tuple(out)
-
-
 def env_value(
     ctx: FixContext, ins: Instruction, name: str, *, ignore_case: bool = False
 ) -> str | None:
@@ -189,23 +157,33 @@ def env_value(
     def same(key: str) -> bool:
         return (key.lower() if ignore_case else key) == wanted
 
-    before = earlier_in_image(ctx, ins)
+    def sets_env(_: FixContext, item: Instruction) -> bool:
+        return item.keyword == "ENV" and any(same(kv.key) for kv in key_values(item))
+
+    def declares_arg(_: FixContext, item: Instruction) -> bool:
+        return item.keyword == "ARG" and any(same(key) for key in arg_defaults(item))
+
+    # Only the ENVs and ARGs naming it are read (indexed once per pass), not every
+    # earlier instruction for every RUN that asks.
+    envs = list(ctx.earlier_matching(ins, sets_env, key=("env", wanted, ignore_case)))
     found: str | None = None
-    for item in before:
-        if item.keyword == "ENV":
-            for kv in key_values(item):
-                if same(kv.key):
-                    found = kv.value
+    for item in envs[-1:]:
+        for kv in key_values(item):
+            if same(kv.key):
+                found = kv.value
     if found is not None:
         return found
     stage = ctx.stage_of(ins)
-    globals_ = global_args(ctx.tree)
-    for item in before:
-        if item.keyword != "ARG" or stage is None or item not in stage.instructions:
+    args = ctx.earlier_matching(ins, declares_arg, key=("arg", wanted, ignore_case))
+    globals_: dict[str, str | None] | None = None
+    for item in args:
+        if stage is None or ctx.stage_of(item) is not stage:
             continue
         for key, default in arg_defaults(item).items():
             if same(key):
-                found = default if default is not None else globals_.get(key)
+                if default is None and globals_ is None:
+                    globals_ = global_args(ctx.tree)
+                found = default if default is not None else (globals_ or {}).get(key)
     return found
 
 
@@ -363,21 +341,132 @@ _TOOL_PACKAGE = re.compile(r"(?:^|[-_.+/])(?:node|nodejs|npm|yarn|yarnpkg|corepa
 _TOOL_NAMES = frozenset({"node", "nodejs", "npm", "npx", "yarn", "yarnpkg", "corepack"})
 
 
-def _removes_tool_package(words: Sequence[Word], verbs: frozenset[str]) -> bool:
-    """A package removal that may take Node, npm or Yarn with it: a package named
-    after them, a package list we cannot read (``$PKGS``, an apk virtual ``.deps``
-    whose contents are elsewhere), or an autoremove of whatever became unneeded."""
+APK_VALUE_OPTIONS = frozenset(
+    {
+        "-p",
+        "--root",
+        "-X",
+        "--repository",
+        "--arch",
+        "--cache-dir",
+        "--cache-max-age",
+        "--keys-dir",
+        "--repositories-file",
+        "--repository-config",
+        "--progress-fd",
+        "--timeout",
+        "--wait",
+        "-t",
+        "--virtual",
+    }
+)
+"""apk options that take the next word as their value."""
+
+VirtualPackages = Mapping[str, tuple[str, ...] | None]
+"""apk virtual package name -> the package words it holds (None: not readable)."""
+
+
+def _apk_virtual(command: Command) -> tuple[str, tuple[str, ...] | None] | None:
+    """``apk add --virtual NAME pkg ...`` (or ``-t NAME``): the name and its packages."""
+    if command.program != "apk":
+        return None
+    args = command.effective_args
+    sub = first_positional(args, 0, APK_VALUE_OPTIONS)
+    if sub is None or args[sub].value != "add":
+        return None
+    name: str | None = None
+    packages: list[str] = []
+    readable = True
+    i = 0
+    while i < len(args):
+        word, v = args[i], args[i].value
+        i += 1
+        if i - 1 == sub:
+            continue
+        if v is not None and v in ("--virtual", "-t"):
+            name = args[i].value if i < len(args) else None
+            i += 1
+        elif v is not None and v.startswith("--virtual="):
+            name = v.removeprefix("--virtual=")
+        elif v is not None and v in APK_VALUE_OPTIONS:
+            i += 1
+        elif v is not None and v.startswith("-"):
+            continue
+        elif v is None:
+            readable = False  # $BUILD_DEPS: the packages are not in the file
+        else:
+            packages.append(word.value or "")
+    if not name:
+        return None
+    return name, tuple(packages) if readable else None
+
+
+def apk_virtual_packages(ctx: FixContext, ins: Instruction) -> dict[str, tuple[str, ...] | None]:
+    """The apk virtual packages declared in the image up to and including ``ins``: its
+    own script and the RUNs of its stage and the stages it is built FROM. A name
+    declared twice holds both lists (apk replaces it; either may be in force)."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    # Only the RUNs that declare one are read (indexed once per pass).
+    for item in (*ctx.earlier_matching(ins, _declares_apk_virtual), ins):
+        script = ctx.shell(item) if item.keyword == "RUN" else None
+        if script is None or script.has_errors:
+            continue
+        for command in script.commands_named("apk"):
+            found = _apk_virtual(command)
+            if found is None:
+                continue
+            name, packages = found
+            known = out.get(name, ())
+            out[name] = None if known is None or packages is None else known + packages
+    return out
+
+
+def _declares_apk_virtual(ctx: FixContext, item: Instruction) -> bool:
+    script = ctx.shell(item) if item.keyword == "RUN" else None
+    if script is None or script.has_errors:
+        return False
+    return any(_apk_virtual(command) is not None for command in script.commands_named("apk"))
+
+
+def _shown(command: Command) -> str:
+    """The command as a short quote for a message: one line, at most 60 characters."""
+    text = " ".join(command.text.replace("\\\n", " ").split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _tool_package_removal(
+    command: Command, verbs: frozenset[str], virtuals: VirtualPackages
+) -> str | None:
+    """Why a package removal may take Node, npm or Yarn with it, or None when it cannot:
+    a package named after them, a package list we cannot read (``$PKGS``, an apk
+    virtual package declared outside the file), an apk virtual package holding one
+    of them, or an autoremove of whatever became unneeded."""
+    words = command.effective_args
     args = [value(w) for w in words]
     if not any(a in verbs for a in args):
-        return False
+        return None
+    apk = command.program == "apk"
+    for word in words:
+        if word.value is not None and (word.value.startswith("-") or word.value in verbs):
+            continue
+        name = word.text
+        if "$" in name or word.value is None:
+            return f"the packages of {name} are not in the file"
+        if apk and name in virtuals:
+            held = virtuals[name]
+            if held is None:
+                return f"the packages of {name} are not in the file"
+            tools = [p for p in held if _TOOL_PACKAGE.search(p)]
+            if tools:
+                return f"{name} holds {tools[0]}"
+            continue
+        if _TOOL_PACKAGE.search(name):
+            return f"it names {name}"
+        if apk and name.startswith("."):
+            return f"what {name} holds is not declared in this stage or the stages it is built FROM"
     if any(a in _AUTOREMOVE for a in args):
-        return True
-    names = [
-        w.text
-        for w in words
-        if w.value is None or not (w.value.startswith("-") or w.value in verbs)
-    ]
-    return any(n.startswith((".", "$")) or "$" in n or _TOOL_PACKAGE.search(n) for n in names)
+        return "it also removes what was installed as a dependency"
+    return None
 
 
 def _removes_tool_files(command: Command) -> bool:
@@ -394,41 +483,60 @@ def _removes_tool_files(command: Command) -> bool:
     return False
 
 
-def removes_tools(command: Command) -> bool:
-    """A command that may uninstall the package manager itself: a system package
-    removal that may include it, a global npm/yarn removal, or an ``rm`` of its files."""
+def tool_removal(command: Command, virtuals: VirtualPackages) -> str | None:
+    """Why ``command`` may uninstall the package manager itself (a system package
+    removal that may include it, a global npm/yarn removal, an ``rm`` of its files),
+    as a reason for a message; None when it cannot. ``virtuals``: the apk virtual
+    packages declared so far (:func:`apk_virtual_packages`)."""
     prog = command.program
-    words = command.effective_args
-    args = [value(w) for w in words]
-    if prog in _REMOVERS and _removes_tool_package(words, _REMOVERS[prog]):
-        return True
+    args = [value(w) for w in command.effective_args]
+    reason = f"a later command may uninstall the package manager: `{_shown(command)}`"
+    if prog in _REMOVERS:
+        why = _tool_package_removal(command, _REMOVERS[prog], virtuals)
+        if why is not None:
+            return f"{reason}, {why}"
     if prog == "pacman" and any(re.fullmatch(r"-R\w*", a) for a in args):
-        return True
+        return reason
     if (
         prog == "npm"
         and any(a in ("uninstall", "remove", "rm", "r", "un", "unlink") for a in args)
         and any(a in ("-g", "--global", "--location=global") for a in args)
     ):
-        return True
+        return reason
     if prog in ("yarn", "yarnpkg") and "global" in args and "remove" in args:
-        return True
+        return reason
     if prog in ("nvm", "n") and any(a in ("uninstall", "rm", "prune") for a in args):
-        return True
-    return _removes_tool_files(command)
+        return reason
+    return reason if _removes_tool_files(command) else None
 
 
 def ends_early(script: ShellScript) -> bool:
-    """A top-level ``exit`` or ``exec``: a command appended at the end might never run."""
-    return any(
-        c.context == () and c.name is not None and c.name.value in ("exit", "exec")
-        for c in script.commands
-    )
+    """A top-level ``exit`` or ``exec`` on the way to success: a command appended at
+    the end might never run. ``cmd || exit 1`` (or a bare ``|| exit``) only runs when
+    the RUN is failing anyway, and a failed RUN ships nothing."""
+    for c in script.commands:
+        if c.context != () or c.name is None or c.name.value not in ("exit", "exec"):
+            continue
+        if c.name.value == "exit" and c.operator_before == "||" and _failing_exit(c):
+            continue
+        return True
+    return False
+
+
+def _failing_exit(command: Command) -> bool:
+    """``exit`` with a non-zero literal status, or none (the status of the failed command)."""
+    args = command.args
+    if not args:
+        return True
+    status = args[0].value
+    return status is not None and status.isdigit() and int(status) % 256 != 0
 
 
 # --------------------------------------------------------------------------- appended clean-ups
 
 
 def assess_appended_cleanup(
+    ctx: FixContext,
     ins: Instruction,
     script: ShellScript,
     installs: Sequence[Command],
@@ -455,8 +563,11 @@ def assess_appended_cleanup(
         script, first.start, env_names
     ):
         return report("HOME or the cache location differs for the install")
-    if any(removes_tools(c) for c in commands_after(script, first.end)):
-        return report("a later command may uninstall the package manager")
+    virtuals = apk_virtual_packages(ctx, ins)
+    for later in commands_after(script, first.end):
+        removal = tool_removal(later, virtuals)
+        if removal is not None:
+            return report(removal)
     if ends_early(script):
         return report("the RUN may exit before an appended command")
     if program_text(pending[-1]) is None:
@@ -465,6 +576,7 @@ def assess_appended_cleanup(
 
 
 def assess_folder_cleanup(
+    ctx: FixContext,
     ins: Instruction,
     script: ShellScript,
     installs: Sequence[Command],
@@ -493,6 +605,7 @@ def assess_folder_cleanup(
     if mounted(folders):
         return Assessment(ins, installs[0], Outcome.SKIP, "cache mount")
     found = assess_appended_cleanup(
+        ctx,
         ins,
         script,
         installs,
@@ -529,8 +642,19 @@ def appended_cleanup_violations(
         word = install_word(command)
         name = command.effective_name
         assert word is not None and name is not None
-        if found.outcome is Outcome.REPORT:
-            yield Violation(code, f"{message} ({found.reason})", name.start, word.end)
+        note = stage_note(ctx, found.instruction)
+        reason = found.reason
+        if found.outcome is Outcome.FIX and not ctx.posix_shell_at(found.instruction):
+            # an appended `&& cmd` is a syntax error in PowerShell 5 and means else in cmd
+            reason = NO_POSIX_SHELL
+        if found.outcome is Outcome.REPORT or reason:
+            yield Violation(
+                code,
+                f"{message} ({reason}){note}",
+                name.start,
+                word.end,
+                reason=no_fix(reason),
+            )
             continue
         script = ctx.shell(found.instruction)
         installs = [c for c in script.commands if install_word(c)] if script else []
@@ -539,12 +663,12 @@ def appended_cleanup_violations(
             continue
         yield Violation(
             code,
-            f"{message}: run `{shown}` at the end of the RUN",
+            f"{message}: run `{shown}` at the end of the RUN{note}",
             name.start,
             word.end,
             Fix(
                 f"Append `{shown}`",
-                (append_command(found.instruction, script, f"{program} {cleanup}"),),
+                (append_command(found.instruction, script, f"{program} {cleanup}", ctx),),
                 Applicability.SAFE,
             ),
         )

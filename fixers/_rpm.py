@@ -11,23 +11,25 @@ nothing (no cache is kept, or it is not the rule's business).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
+from manifesto.cst.stages import AMAZONLINUX, FEDORA, RHEL_LIKE, BaseImage
 from manifesto.cst.values import mounts
 from manifesto.edits import Applicability, Edit, Fix, Violation
-from manifesto.layout import append_command
+from manifesto.layout import append_commands as layout_append_commands
+from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     Outcome,
     commands_after,
     ends_early,
-    later_in_image,
     program_text,
     rm_targets,
+    stage_note,
     value,
     wrapper_words,
 )
@@ -139,7 +141,9 @@ ZYPPER = Tool(
     ),
 )
 
-RPM_CACHE_DIRS = ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5")
+YUM_CACHE_DIR = "/var/cache/yum"
+DNF_CACHE_DIR = "/var/cache/dnf"
+RPM_CACHE_DIRS = (YUM_CACHE_DIR, DNF_CACHE_DIR, "/var/cache/libdnf5")
 """yum's, dnf's and dnf5's caches; microdnf uses yum's or dnf's depending on its version."""
 ZYPP_CACHE_DIRS = ("/var/cache/zypp",)
 
@@ -207,22 +211,21 @@ def has_flag(command: Command, longs: Sequence[str], shorts: str = "") -> bool:
 
 
 def runs(
-    tree: Dockerfile, ctx: FixContext, *, shipped_only: bool
+    tree: Dockerfile, ctx: FixContext
 ) -> Iterator[tuple[Instruction, ShellScript | None, str]]:
     """Every RUN with its parsed shell, or None and the reason it is not looked at.
 
     ONBUILD RUNs run in another image and are left alone; Windows images,
-    exec-form RUNs, non-POSIX shells and scripts that do not parse are skipped;
-    so are stages that do not ship, when ``shipped_only``.
+    exec-form RUNs, non-POSIX shells and scripts that do not parse are skipped.
+    Stages that do not ship are looked at like the others.
     """
-    windows = ctx.windows
     for ins in tree.instructions:
         if ins.keyword == "ONBUILD" and ins.effective.keyword == "RUN":
             yield ins, None, "onbuild"
             continue
         if ins.keyword != "RUN":
             continue
-        if windows:
+        if ctx.windows_at(ins):
             yield ins, None, "windows"
             continue
         script = ctx.shell(ins)
@@ -230,8 +233,6 @@ def runs(
             yield ins, None, "exec form or non-POSIX shell"
         elif script.has_errors or not script.supported:
             yield ins, None, "shell does not parse"
-        elif shipped_only and not ctx.is_shipped(ins):
-            yield ins, None, "stage not shipped"
         else:
             yield ins, script, ""
 
@@ -273,14 +274,18 @@ def removes_dirs(command: Command, dirs: Sequence[str]) -> bool:
 # --------------------------------------------------------------------------- stages
 
 
-def later_runs_have(ctx: FixContext, ins: Instruction, wanted: Callable[[Command], bool]) -> bool:
+def later_runs_have(
+    ctx: FixContext, ins: Instruction, wanted: Callable[[Command], bool], key: Hashable
+) -> bool:
     """A RUN on top of the layer of ``ins`` (later in its stage, or in a stage built
-    FROM it) has a command matching ``wanted``."""
-    for later in later_in_image(ctx, ins):
+    FROM it) has a command matching ``wanted``; ``key`` names ``wanted`` (each RUN
+    is asked once per pass, not once per earlier RUN)."""
+
+    def has(_: FixContext, later: Instruction) -> bool:
         other = ctx.shell(later) if later.keyword == "RUN" else None
-        if other is not None and any(wanted(c) for c in other.commands):
-            return True
-    return False
+        return other is not None and any(wanted(c) for c in other.commands)
+
+    return next(ctx.later_matching(ins, has, key=("later_runs_have", key)), None) is not None
 
 
 # --------------------------------------------------------------------------- users and wrappers
@@ -377,8 +382,8 @@ class CacheTool:
     """Subcommands (``install``, ``group install``) that download into the cache."""
     cleans: Callable[[Command], bool]
     """A later command that empties this tool's cache."""
-    cleanup: tuple[str, ...]
-    """The commands to append, ``{prog}`` standing for the program as written."""
+    cleanup: Callable[[BaseImage], tuple[str, ...]]
+    """The commands to append on that base, ``{prog}`` standing for the program as written."""
     cache_only: Callable[[Command], bool]
     """An install that downloads nothing and reads the cache (``yum -C install``)."""
     offline: Callable[[Command], bool]
@@ -402,7 +407,7 @@ def assess_cache(
 ) -> Iterator[tuple[Assessment, Chosen]]:
     """One assessment per RUN that runs an install of one of ``tools``, and one per
     RUN skipped as a whole (for statistics)."""
-    for ins, script, skipped in runs(tree, ctx, shipped_only=True):
+    for ins, script, skipped in runs(tree, ctx):
         if script is None:
             yield Assessment(ins, None, Outcome.SKIP, skipped), ()
             continue
@@ -452,7 +457,8 @@ def _assess_run(
         return report("a later command may remove the package manager")
     if ends_early(script):
         return report("the RUN may exit before an appended command")
-    if later_runs_have(ctx, ins, lambda c: any(t.offline(c) for t in tools)):
+    offline = tuple(t.offline for t in tools)
+    if later_runs_have(ctx, ins, lambda c: any(read(c) for read in offline), offline):
         return report("a later RUN reads the cache offline")
     prefix = "" if "" in prefixes else str(prefixes[0])
     chosen: list[tuple[CacheTool, Command, str]] = []
@@ -465,20 +471,24 @@ def _assess_run(
     return Assessment(ins, head, Outcome.FIX, ""), tuple(chosen)
 
 
-def cleanup_commands(chosen: Chosen) -> tuple[str, ...]:
-    """The clean-up commands to append, in order, each with its prefix."""
+def cleanup_commands(chosen: Chosen, base: BaseImage) -> tuple[str, ...]:
+    """The clean-up commands to append on ``base``, in order, each with its prefix."""
     out: list[str] = []
     for t, command, prefix in chosen:
         prog = program_text(command) or t.tool.program
-        out.extend(prefix + line.format(prog=prog) for line in t.cleanup)
+        out.extend(prefix + line.format(prog=prog) for line in t.cleanup(base))
     return tuple(out)
 
 
-def append_commands(ins: Instruction, script: ShellScript, commands: Sequence[str]) -> Edit:
+def append_commands(
+    ins: Instruction,
+    script: ShellScript,
+    commands: Sequence[str],
+    ctx: FixContext | None = None,
+) -> Edit:
     """One insertion that appends ``commands`` in order after everything the RUN does,
     each joined the way :func:`layout.append_command` joins one."""
-    edits = [append_command(ins, script, command) for command in commands]
-    return Edit.insert(edits[0].start, "".join(e.content for e in edits))
+    return layout_append_commands(ins, script, commands, ctx)
 
 
 # --------------------------------------------------------------------------- the tools
@@ -607,11 +617,35 @@ def _cleans_zypper_cache(command: Command) -> bool:
     return removes_dirs(command, ZYPP_CACHE_DIRS)
 
 
+def yum_is_dnf(base: BaseImage) -> bool | None:
+    """Whether ``yum`` on this base is dnf (EL8 and later, Fedora, Amazon Linux 2023),
+    whose cache is /var/cache/dnf; None when the base does not tell."""
+    major = base.major
+    if base.family == FEDORA:
+        return True
+    if base.family == RHEL_LIKE and major is not None:
+        return major >= 8
+    if base.family == AMAZONLINUX and major is not None:
+        return major >= 2022
+    return None
+
+
+def yum_cleanup(base: BaseImage) -> tuple[str, ...]:
+    """``yum clean all``, then the cache directory of the yum the base has: after
+    ``clean all`` yum 3 (EL7) still leaves the directories of disabled repositories,
+    dnf leaves its solver files. When the base does not tell which yum it is,
+    ``yum clean all`` alone is right on both."""
+    is_dnf = yum_is_dnf(base)
+    if is_dnf is None:
+        return ("{prog} clean all",)
+    return ("{prog} clean all", f"rm -rf {DNF_CACHE_DIR if is_dnf else YUM_CACHE_DIR}")
+
+
 YUM_CACHE = CacheTool(
     tool=YUM,
     fills=YUM_DNF_FILLS,
     cleans=_cleans_rpm_cache(("yum", "dnf")),
-    cleanup=("{prog} clean all", "rm -rf /var/cache/yum"),
+    cleanup=yum_cleanup,
     cache_only=_rpm_cache_only,
     offline=_rpm_cache_only,
     unusual=_rpm_unusual,
@@ -620,7 +654,7 @@ DNF_CACHE = CacheTool(
     tool=DNF,
     fills=YUM_DNF_FILLS,
     cleans=_cleans_rpm_cache(("dnf", "yum")),
-    cleanup=("{prog} clean all",),
+    cleanup=lambda base: ("{prog} clean all",),
     cache_only=_rpm_cache_only,
     offline=_rpm_cache_only,
     unusual=_rpm_unusual,
@@ -629,7 +663,7 @@ MICRODNF_CACHE = CacheTool(
     tool=MICRODNF,
     fills=MICRODNF_FILLS,
     cleans=_cleans_rpm_cache(("microdnf",)),
-    cleanup=("{prog} clean all",),
+    cleanup=lambda base: ("{prog} clean all",),
     cache_only=_rpm_cache_only,
     offline=_rpm_cache_only,
     unusual=_rpm_unusual,
@@ -638,7 +672,7 @@ ZYPPER_CACHE = CacheTool(
     tool=ZYPPER,
     fills=ZYPPER_FILLS,
     cleans=_cleans_zypper_cache,
-    cleanup=("{prog} clean --all",),
+    cleanup=lambda base: ("{prog} clean --all",),
     cache_only=lambda command: False,
     offline=_zypper_offline,
     unusual=_zypper_unusual,
@@ -669,20 +703,27 @@ def cache_violations(
         start, end = command_span(command, tool)
         sub = subcommand_name(command, tool)
         message = f"`{tool.program} {sub}` leaves its package cache in the layer"
+        note = stage_note(ctx, found.instruction)
         script = ctx.shell(found.instruction)
         if found.outcome is Outcome.REPORT or script is None:
-            yield Violation(code, f"{message} ({found.reason})", start, end)
+            yield Violation(
+                code,
+                f"{message} ({found.reason}){note}",
+                start,
+                end,
+                reason=no_fix(found.reason),
+            )
             continue
-        commands = cleanup_commands(chosen)
+        commands = cleanup_commands(chosen, ctx.base_of(found.instruction))
         text = " && ".join(commands)
         yield Violation(
             code,
-            f"{message}: append `{text}`",
+            f"{message}: append `{text}`{note}",
             start,
             end,
             Fix(
                 f"Append `{text}` to the RUN",
-                (append_commands(found.instruction, script, commands),),
+                (append_commands(found.instruction, script, commands, ctx),),
                 Applicability.SAFE,
             ),
         )

@@ -45,14 +45,18 @@ succeeded (``&&``, or ``;`` under ``set -e``) and cannot fail (``rm -f``), so th
 of the same image (the rest of the stage, stages built ``FROM`` it, ``ONBUILD``
 triggers) may read the lists before running its own ``apt-get update``: the
 finding is reported without a fix, because deleting the lists would make that
-``apt-get install`` fail. Nothing at run time reads ``/var/lib/apt/lists``.
+``apt-get install`` fail. The search for such a reader stops at a ``RUN`` that
+surely runs ``apt-get update`` or deletes the lists (outside a condition, a
+function or a loop): what comes after it sees that ``RUN``'s lists, not these.
+Nothing at run time reads ``/var/lib/apt/lists``.
 
 ## Caveats
 
-- Skipped: Windows images, ``ONBUILD`` triggers, stages that are not shipped
-  (only the final stage and the stages it is built ``FROM`` are), ``RUN``s whose
-  lists sit on a cache, tmpfs or bind mount (``--mount=type=cache,target=/var/lib/apt``),
+- Skipped: Windows stages, ``ONBUILD`` triggers, ``RUN``s whose lists sit on a
+  cache, tmpfs or bind mount (``--mount=type=cache,target=/var/lib/apt``),
   exec-form ``RUN``s and scripts that do not parse.
+- Stages that do not ship are fixed too, and the message says so: the fix saves
+  build cache and CI disk, not image size (``--target`` names the image).
 - Already clean: any later command naming ``/var/lib/apt/lists`` (``rm -rf``,
   ``rm -r``, ``rm -fr``, quoted or not, ``find ... -delete``) or
   ``apt-get distclean``. A quoted glob (``rm -rf "/var/lib/apt/lists/*"``) deletes
@@ -63,6 +67,12 @@ finding is reported without a fix, because deleting the lists would make that
 - An install ``RUN`` without an ``apt-get update`` of its own, after a ``RUN`` that
   updated and kept the lists, is not reported: deleting them there frees nothing
   (they stay in the earlier layer); the earlier ``RUN`` is reported instead.
+- Nor is one whose commands are all known not to update the lists
+  (``RUN apt-get install --only-upgrade ca-certificates``): the lists it reads come
+  from the base image, an ``rm`` would only hide them in a new layer (no byte
+  saved) and break child images that install without an update. A ``RUN`` that may
+  update them out of sight (``curl ... | bash -`` setup scripts,
+  ``add-apt-repository``, a copied script) is fixed as if it had run the update.
 - A ``RUN`` that runs a copied script (``RUN ./install.sh``) is not read: if such
   a script installs packages without ``apt-get update`` after this fix, it fails.
   Child images built ``FROM`` this image must run ``apt-get update`` too, as
@@ -78,6 +88,7 @@ stages that are only used as the base of unshipped stages).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,9 +99,11 @@ from manifesto.cst.values import mounted_over
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.layout import append_command
+from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript
 
 from . import _apt
+from ._package_caches import stage_note
 
 INFO = RuleInfo(
     code="MF101",
@@ -105,6 +118,46 @@ CLEANUP = "rm -rf /var/lib/apt/lists/*"
 _MOUNTS = ("cache", "tmpfs", "bind")
 _UPDATE = re.compile(r"(?<![\w-])update(?![\w-])")
 _PRIVILEGED = frozenset({"sudo", "doas"})
+_LIST_KEEPERS = frozenset(
+    {
+        ":",
+        "[",
+        "apt-key",
+        "apt-mark",
+        "cat",
+        "cd",
+        "chmod",
+        "chown",
+        "cp",
+        "curl",
+        "debconf-set-selections",
+        "dpkg",
+        "echo",
+        "export",
+        "false",
+        "gpg",
+        "gpg2",
+        "grep",
+        "groupadd",
+        "ln",
+        "locale-gen",
+        "ls",
+        "mkdir",
+        "mv",
+        "printf",
+        "rm",
+        "sed",
+        "set",
+        "tee",
+        "test",
+        "touch",
+        "true",
+        "update-ca-certificates",
+        "useradd",
+        "wget",
+    }
+)
+"""Programs that cannot run ``apt-get update`` (nor anything that does)."""
 _NO_FIX_WRAPPERS = frozenset({"gosu", "su-exec", "chroot", "runuser", "setpriv", "unshare"})
 
 
@@ -133,12 +186,15 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         message = "apt lists are kept in the layer: delete /var/lib/apt/lists/* in this RUN"
         if outcome.edit is None:
             message += f" (no fix: {outcome.reason})"
-        yield Violation(INFO.code, message, outcome.command.start, outcome.command.end, fixes)
+        message += stage_note(ctx, outcome.instruction)
+        reason = None if outcome.edit is not None else no_fix(outcome.reason)
+        yield Violation(
+            INFO.code, message, outcome.command.start, outcome.command.end, fixes, reason
+        )
 
 
 def _outcomes(tree: Dockerfile, ctx: FixContext) -> Iterator[_Outcome]:
     """One outcome per RUN that installs with apt (used by ``fix`` and the corpus report)."""
-    windows = ctx.windows
     for ins in tree.instructions:
         if ins.effective.keyword != "RUN":
             continue
@@ -146,7 +202,7 @@ def _outcomes(tree: Dockerfile, ctx: FixContext) -> Iterator[_Outcome]:
             if _apt.APT_WORD.search(_apt.run_text(ctx, ins)):
                 yield _Outcome(ins, "onbuild")
             continue
-        if windows:
+        if ctx.windows_at(ins):
             if _apt.APT_WORD.search(_apt.run_text(ctx, ins)):
                 yield _Outcome(ins, "windows")
             continue
@@ -176,18 +232,19 @@ def _assess(ins: Instruction, script: ShellScript, ctx: FixContext) -> _Outcome 
         return None
     if mounted_over(ins, _apt.LISTS, _MOUNTS):
         return _Outcome(ins, "mounted")
-    if not ctx.is_shipped(ins):
-        return _Outcome(ins, "not shipped")
     if _cleans_up(script, calls, last_reader):
         return _Outcome(ins, "clean")
-    if not any(c.name == "update" for c in calls) and _lists_from_earlier_run(ins, ctx):
-        return _Outcome(ins, "lists from an earlier RUN")
+    if not any(c.name == "update" for c in calls):
+        if _lists_from_earlier_run(ins, ctx):
+            return _Outcome(ins, "lists from an earlier RUN")
+        if not _may_update_unseen(script, last_reader):
+            return _Outcome(ins, "lists not written by this RUN")
     command = last_install.command
     reason = _no_fix_reason(ins, script, calls, ctx)
     if reason is not None:
         return _Outcome(ins, reason, command)
     prefix = _privilege_prefix(calls)
-    return _Outcome(ins, "fix", command, append_command(ins, script, prefix + CLEANUP))
+    return _Outcome(ins, "fix", command, append_command(ins, script, prefix + CLEANUP, ctx))
 
 
 def _cleans_up(script: ShellScript, calls: list[_apt.AptCall], last_reader: Command) -> bool:
@@ -211,19 +268,38 @@ def _lists_from_earlier_run(ins: Instruction, ctx: FixContext) -> bool:
     """An earlier RUN of the image updated and kept the lists: this RUN's installs read
     them, deleting them here frees nothing (they stay in that layer), and that RUN is
     where the finding belongs."""
-    for earlier in _apt.earlier_instructions(ctx, ins):
-        if earlier.keyword != "RUN" or mounted_over(earlier, _apt.LISTS, _MOUNTS):
+    # Indexed (one look at each RUN per pass), not a scan of every earlier RUN per RUN.
+    return next(ctx.earlier_matching(ins, _keeps_updated_lists), None) is not None
+
+
+def _keeps_updated_lists(ctx: FixContext, earlier: Instruction) -> bool:
+    """A RUN that runs ``apt-get update`` and does not delete the lists after it."""
+    if earlier.keyword != "RUN" or mounted_over(earlier, _apt.LISTS, _MOUNTS):
+        return False
+    script = ctx.shell(earlier)
+    if script is None or script.has_errors or not script.supported:
+        text = _apt.run_text(ctx, earlier)
+        return bool(_apt.APT_WORD.search(text) and _UPDATE.search(text)) and (
+            _apt.LISTS not in text
+        )
+    updates = [c for c in _apt.apt_calls(script) if c.name == "update"]
+    return bool(updates) and not any(
+        c.start > updates[-1].command.start and _deletes_lists(c) for c in script.commands
+    )
+
+
+def _may_update_unseen(script: ShellScript, last_reader: Command) -> bool:
+    """Something before the last list reader may run ``apt-get update`` where this rule
+    cannot see it: a piped setup script (``curl ... | bash -``), ``add-apt-repository``,
+    a copied script, ``sh -c "..."``. Programs known not to touch the lists do not."""
+    for command in script.commands:
+        if command.start >= last_reader.start:
+            break
+        if _apt.apt_call(command) is not None:
             continue
-        script = ctx.shell(earlier)
-        if script is None or script.has_errors or not script.supported:
-            text = _apt.run_text(ctx, earlier)
-            if _apt.APT_WORD.search(text) and _UPDATE.search(text) and _apt.LISTS not in text:
-                return True
-            continue
-        updates = [c for c in _apt.apt_calls(script) if c.name == "update"]
-        if updates and not any(
-            c.start > updates[-1].command.start and _deletes_lists(c) for c in script.commands
-        ):
+        if command.program not in _LIST_KEEPERS:
+            return True
+        if any(_apt.APT_WORD.search(w.text) for w in _apt.words_of(command)):
             return True
     return False
 
@@ -253,19 +329,103 @@ def _no_fix_reason(
         return "install inside a function"
     if not script.statements:
         return "empty script"
-    last = script.statements[-1]
-    if last.terminator == "&" or any(
-        c.command.operator_after == "&" or c.command.operator_before == "&" for c in calls
-    ):
+    if any(_in_background(script, c.command) for c in calls):
         return "runs in the background"
     if _ends_with_exit(script):
         return "script ends with exit/exec"
     if any(_wrapper_names(c.command) & _NO_FIX_WRAPPERS for c in calls):
         return "apt runs as another user"
-    for later in _apt.later_instructions(ctx, ins):
-        if _apt.reads_lists_first(ctx, later):
-            return f"line {later.start_line} reads the lists without apt-get update"
+    reader = _stale_reader(ctx, ins)
+    if reader is not None:
+        return f"line {reader.start_line} reads the lists without apt-get update"
     return None
+
+
+def _stale_reader(ctx: FixContext, ins: Instruction) -> Instruction | None:
+    """The first later RUN that reads the lists ``ins`` leaves, before anything
+    replaces them.
+
+    A RUN that updates or deletes the lists (without reading them first) ends the
+    scan for everything built on top of it: the rest of its stage, its ONBUILD
+    triggers (they run in child images, after the whole stage) and the stages built
+    FROM it. A stage whose base is unknown may be built on any earlier stage: only a
+    refresh in ``ins``'s own stage, or in its own chain, ends its scan.
+    """
+    own = ctx.stage_of(ins)
+    if own is None:
+        return None
+    # Only the RUNs that read or replace the lists matter, read lazily stage by stage
+    # (later_in_image's order): the first refresh usually ends the scan, so a file of
+    # many apt RUNs is not quadratic.
+    later = ctx.later_matching(ins, _reads_or_replaces_lists)
+    refreshed: set[int] = set()
+    for index, items in itertools.groupby(later, key=lambda item: _stage_index(ctx, item)):
+        if index is None:
+            continue
+        chain = {s.index for s in ctx.ancestors(ctx.stages[index])}
+        if chain & refreshed:
+            continue  # built on a stage whose lists no longer are the ones ins left
+        triggers: list[Instruction] = []
+        for item in items:
+            if item.keyword == "ONBUILD":
+                triggers.append(item)  # they run after the whole stage
+                continue
+            if _apt.reads_lists_first(ctx, item):
+                return item
+            if _replaces_lists(ctx, item):
+                refreshed.add(index)
+                break
+        else:
+            for item in triggers:
+                if _apt.reads_lists_first(ctx, item):
+                    return item
+                if _replaces_lists(ctx, item):
+                    refreshed.add(index)
+                    break
+        if own.index in refreshed:
+            return None  # every later stage is built on lists ins no longer leaves
+    return None
+
+
+def _stage_index(ctx: FixContext, ins: Instruction) -> int | None:
+    stage = ctx.stage_of(ins)
+    return None if stage is None else stage.index
+
+
+def _reads_or_replaces_lists(ctx: FixContext, ins: Instruction) -> bool:
+    return _apt.reads_lists_first(ctx, ins) or _replaces_lists(ctx, ins)
+
+
+def _replaces_lists(ctx: FixContext, ins: Instruction) -> bool:
+    """A RUN (not a trigger) that surely runs ``apt-get update`` or deletes the lists in
+    the layer: later readers see its lists, not an earlier RUN's. A mount over the
+    lists keeps the layer's lists as they were; a script that does not parse is not
+    trusted."""
+    if ins.keyword != "RUN" or mounted_over(ins, _apt.LISTS, _MOUNTS):
+        return False
+    script = ctx.shell(ins)
+    if script is None or script.has_errors or not script.supported:
+        return False
+    for command in script.commands:
+        if not _apt.runs_unconditionally(command):
+            continue
+        call = _apt.apt_call(command)
+        if call is not None and call.name == "update" and call.acts:
+            return True
+        if _apt.deletes_lists(command):
+            return True
+    return False
+
+
+def _in_background(script: ShellScript, command: Command) -> bool:
+    """apt runs in the background (``apt-get install x &``, ``(...) & wait``): an
+    appended ``rm`` could run while it still reads the lists. A command started in
+    the background before apt (``dockerd & apt-get ...``) does not count."""
+    if command.operator_after == "&":
+        return True
+    return any(
+        st.terminator == "&" and any(c is command for c in st.commands) for st in script.statements
+    )
 
 
 def _ends_with_exit(script: ShellScript) -> bool:

@@ -68,6 +68,7 @@ from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.reasons import no_fix
 
 from . import _apt
 
@@ -110,6 +111,7 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
                 f"`{name}` can stop at a prompt: pass -y (no fix: {outcome.reason})",
                 call.command.start,
                 call.command.end,
+                reason=no_fix(outcome.reason),
             )
 
 

@@ -44,11 +44,20 @@ in the install ``RUN`` now really removes the lists from the image).
 
 ## Caveats
 
+- Layout: the update goes in front of the install on the same line, unless the
+  install's continuation lines are aligned under words of that line; then the
+  update takes the line alone and the install keeps its column on the next one.
+  The comment lines that introduced the update RUN (and a trailing shell
+  comment on it) move down with it: the blank lines between it and the install
+  go, so that no comment is left above nothing.
 - Reported without a fix: an update that is followed by other instructions
   (``ENV``, ``COPY`` of a ``sources.list`` ...), by a ``RUN`` that runs its own
   update or does not install, by a ``set -e; a; b`` or ``a || b`` script, or
   that shares its ``RUN`` with other commands; and an update no later ``RUN``
   uses (delete it by hand).
+- Not reported: an update whose lists the same ``RUN`` deletes afterwards
+  (``apt-get update; apt-get dist-clean``, ``... && rm -rf /var/lib/apt/lists/*``):
+  a check that the repositories answer, which leaves nothing in the layer.
 - Skipped: Windows images, ``ONBUILD`` triggers, scripts that do not parse, and
   updates whose lists sit on a cache or tmpfs mount.
 - A command this rule cannot see into (``RUN apt-get update && ./install.sh``)
@@ -67,10 +76,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
-from manifesto.cst import Blank, Comment, Dockerfile, Instruction
+from manifesto.cst import Blank, Comment, Dockerfile, Element, Instruction, Role
 from manifesto.cst.values import mounted_over, mounts
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.layout import aligned_under, chain_joint
+from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript
 
 from . import _apt
@@ -83,6 +94,8 @@ INFO = RuleInfo(
     related=(),
     doc=__doc__ or "",
 )
+
+_CODE_ROLES = (Role.FIRST, Role.CONTINUATION)
 
 _INERT = frozenset(
     {
@@ -142,7 +155,10 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
             message += f" (no fix: {outcome.reason})"
         else:
             message += ": move it into the next RUN"
-        yield Violation(INFO.code, message, outcome.command.start, outcome.command.end, outcome.fix)
+        reason = None if outcome.fix is not None else no_fix(outcome.reason)
+        yield Violation(
+            INFO.code, message, outcome.command.start, outcome.command.end, outcome.fix, reason
+        )
 
 
 def _outcomes(tree: Dockerfile, ctx: FixContext) -> Iterator[_Outcome]:
@@ -168,6 +184,10 @@ def _lone_update(script: ShellScript) -> Command | None:
     for command in script.commands:
         if command.start <= update.start:
             continue
+        if _apt.deletes_lists(command) and _apt.runs_unconditionally(command):
+            # "apt-get update; apt-get dist-clean": a repository check that leaves
+            # nothing behind in the layer, not an update waiting for an install
+            return None
         call = _apt.apt_call(command)
         if call is not None:
             if call.name in _apt.LIST_FREE:
@@ -217,9 +237,13 @@ def _merge(
     newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
     indent = ins.lines[0].content[: len(ins.lines[0].content) - len(ins.lines[0].content.lstrip())]
     kept = f"{indent}{rest}{newline}" if rest else ""
+    before = _element_before(tree, ins)
+    # the blank lines after it go when a comment moves down with it, or when a blank
+    # line before it already separates what is above from the install
+    glue = bool(rest) or isinstance(before, Comment | Blank)
     edits = (
-        Edit(ins.start, ins.end, kept),
-        Edit.insert(target.statements[0].start, f"{update.text} && "),
+        Edit(ins.start, _removal_end(tree, ins) if glue else ins.end, kept),
+        _prepend(ctx, nxt, target, update.text),
     )
     return _Outcome(
         ins,
@@ -229,6 +253,50 @@ def _merge(
             f"Move `{update.text}` into the RUN on line {nxt.start_line}", edits, Applicability.SAFE
         ),
     )
+
+
+def _element_before(tree: Dockerfile, ins: Instruction) -> Element | None:
+    elements = tree.elements
+    k = elements.index(ins)
+    return elements[k - 1] if k > 0 else None
+
+
+def _removal_end(tree: Dockerfile, ins: Instruction) -> int:
+    """Where the deletion of the update RUN ends: past the blank lines after it, so
+    that a comment introducing it (or its trailing shell comment, kept as a comment
+    line) moves down to the install it now introduces instead of being left above
+    nothing, and a RUN that stood between blank lines leaves one, not two."""
+    elements = tree.elements
+    end = ins.end
+    for element in elements[elements.index(ins) + 1 :]:
+        if not isinstance(element, Blank):
+            break
+        end = element.end
+    return end
+
+
+def _prepend(ctx: FixContext, nxt: Instruction, target: ShellScript, update: str) -> Edit:
+    """The update put in front of the install RUN's first statement.
+
+    On the same line (``update && install``) unless the install's continuation lines
+    are aligned under words of that line (``install -y curl \\`` over
+    ``                   git``), which the text put in front would shift: then the
+    update takes the line alone and the install starts the next line at the column
+    it had, so every line keeps its column.
+    """
+    at = target.statements[0].start
+    lines = [ln for ln, role in zip(nxt.lines, nxt.roles, strict=True) if role in _CODE_ROLES]
+    k = max(i for i, ln in enumerate(lines) if ln.start <= at)
+    line = lines[k]
+    column = at - line.start
+    if not aligned_under(line.content, column + 1, lines[k + 1 :]):
+        return Edit.insert(at, f"{update} && ")
+    joint = chain_joint(nxt, target, "&&", ctx)
+    before_operator = " " if joint.operator_first else joint.before_operator
+    before_escape = " " if joint.operator_first else joint.before_escape
+    newline = line.newline or next((ln.newline for ln in nxt.lines if ln.newline), "\n")
+    pad = "".join(ch if ch == "\t" else " " for ch in line.content[:column])
+    return Edit.insert(at, f"{update}{before_operator}&&{before_escape}{nxt.escape}{newline}{pad}")
 
 
 def _next_instruction(tree: Dockerfile, ins: Instruction) -> Instruction | None:

@@ -1,6 +1,6 @@
 """## What it does
 
-Finds RUNs of shipped stages that install or update packages with `dnf` or
+Finds RUNs that install or update packages with `dnf` or
 `microdnf` (`install`, `group install`, `module install`, `reinstall`,
 `update`, `upgrade`, `downgrade`, `distro-sync`, `builddep`, ...) and never
 empty the package cache afterwards in the same RUN, and appends `dnf clean all`
@@ -51,7 +51,9 @@ mount over `/var/cache/dnf`, `/var/cache/yum`, `/var/cache/libdnf5` or a parent
 (the fix would empty the mount); a later `dnf clean all` or `yum clean all`
 (yum is dnf on these systems), `microdnf clean all` for microdnf, or an `rm` of
 one of those directories or a parent, after the last install of the RUN;
-installs run with `-C`/`--cacheonly`; stages that do not ship; ONBUILD RUNs.
+installs run with `-C`/`--cacheonly`; ONBUILD RUNs.
+Stages that do not ship are fixed too, and the message says so: the fix
+saves build cache and CI disk, not image size (`--target` names the image).
 
 A finding without a fix when the clean-up might not be harmless or might not
 reach the cache: `--installroot` (common when building a minimal root file

@@ -1,6 +1,6 @@
 """## What it does
 
-Finds RUNs of shipped stages where npm installs packages (`npm install` and its
+Finds RUNs where npm installs packages (`npm install` and its
 aliases `npm i`, `npm add`, ..., `npm ci`, `npm install-test`, `npm update`) with no
 `npm cache clean` after it, and appends `npm cache clean --force` to the end of
 the RUN, in the RUN's own style.
@@ -52,8 +52,9 @@ the RUN has a top-level `exit` or `exec`.
 
 A project `.npmrc` with its own `cache=` is not visible from the Dockerfile.
 `npx` also fills the cache (`~/.npm/_npx`) and is not matched; neither is
-`sh -c "npm install"`, nor `pnpm` (its own store). Stages that do not ship and
-`ONBUILD` RUNs are left alone.
+`sh -c "npm install"`, nor `pnpm` (its own store). `ONBUILD` RUNs are left alone.
+Stages that do not ship are fixed too, and the message says so: the fix
+saves build cache and CI disk, not image size (`--target` names the image).
 
 ## Related
 
@@ -202,6 +203,7 @@ def _assess_run(
     ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
 ) -> Assessment:
     return assess_folder_cleanup(
+        ctx,
         ins,
         script,
         installs,

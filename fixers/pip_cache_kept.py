@@ -1,8 +1,10 @@
 """## What it does
 
 Finds `pip install` commands (`pip`, `pip3`, `pip3.12`, `python -m pip`,
-`python3 -m pip`, ...) without `--no-cache-dir` in the RUNs of stages that ship,
-and inserts `--no-cache-dir` right after `install`.
+`python3 -m pip`, ...) without `--no-cache-dir` in RUNs, and inserts
+`--no-cache-dir` right after `install`. Stages that do not ship are fixed too,
+and the message says so: the fix saves build cache and CI disk, not image size
+(`--target` names the image).
 
 ## Why
 
@@ -67,21 +69,21 @@ from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     Assessment,
     Outcome,
-    ancestors,
     assigned_in_command,
     checked_runs,
     covered,
-    earlier_in_image,
     env_value,
     exported_before,
     first_positional,
     mount_ends_with,
     option_value,
+    stage_note,
     value,
 )
 
@@ -193,10 +195,15 @@ def _configured_off(
         script, command.start, _ENV_NAMES, nonempty=True
     ):
         return True
-    scripts = [ctx.shell(i) for i in earlier_in_image(ctx, ins) if i.keyword == "RUN"]
-    earlier = [c for s in scripts if s is not None for c in s.commands]
-    earlier += [c for c in script.commands if c.end <= command.start]
-    return any(_sets_no_cache_config(c) for c in earlier)
+    # Indexed: each earlier RUN is read once per pass, not once per pip RUN after it.
+    if next(ctx.earlier_matching(ins, _configures_no_cache), None) is not None:
+        return True
+    return any(_sets_no_cache_config(c) for c in script.commands if c.end <= command.start)
+
+
+def _configures_no_cache(ctx: FixContext, item: Instruction) -> bool:
+    script = ctx.shell(item) if item.keyword == "RUN" else None
+    return script is not None and any(_sets_no_cache_config(c) for c in script.commands)
 
 
 def _sets_no_cache_config(command: Command) -> bool:
@@ -220,10 +227,8 @@ def _cache_mounted(ctx: FixContext, ins: Instruction) -> bool:
 
 
 def _old_pip_base(ctx: FixContext, ins: Instruction) -> bool:
-    stage = ctx.stage_of(ins)
-    return stage is not None and any(
-        _OLD_PIP_BASES.fullmatch(s.base) for s in ancestors(ctx, stage)
-    )
+    reference = ctx.base_of(ins).reference
+    return reference is not None and _OLD_PIP_BASES.fullmatch(reference) is not None
 
 
 def _assess_install(
@@ -266,11 +271,17 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         assert word is not None and name is not None
         message = "`pip install` keeps what it downloads and builds in the pip cache"
         if found.outcome is Outcome.REPORT:
-            yield Violation(INFO.code, f"{message} ({found.reason})", name.start, word.end)
+            yield Violation(
+                INFO.code,
+                f"{message} ({found.reason}){stage_note(ctx, found.instruction)}",
+                name.start,
+                word.end,
+                reason=no_fix(found.reason),
+            )
             continue
         yield Violation(
             INFO.code,
-            f"{message}: use `pip install --no-cache-dir`",
+            f"{message}: use `pip install --no-cache-dir`{stage_note(ctx, found.instruction)}",
             name.start,
             word.end,
             Fix(

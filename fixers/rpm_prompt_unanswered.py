@@ -60,7 +60,7 @@ written anywhere earlier in the image (an `echo assumeyes=1 >> /etc/yum.conf`).
 
 ## Caveats
 
-Unlike the cache rules, this one looks at every stage, shipped or not: a
+Like the cache rules, this one looks at every stage, shipped or not: a
 prompt stops any stage's build. ONBUILD RUNs and Windows images are left alone.
 A `yum.conf` copied into the image with `assumeyes=1` is not visible: the
 inserted switch is then redundant but harmless. zypper's `--non-interactive`
@@ -84,7 +84,7 @@ from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.shell import Command, ShellScript
 
-from ._package_caches import Outcome, earlier_in_image
+from ._package_caches import Outcome
 from ._rpm import (
     DNF,
     MICRODNF,
@@ -168,11 +168,16 @@ def _configured_earlier(
 ) -> bool:
     if _CONFIGURED.search(ctx.text[script.source.offset : command.start]):
         return True
-    return any(_CONFIGURED.search(item.render()) for item in earlier_in_image(ctx, ins))
+    # Indexed: each instruction is read once per pass, not once per later RUN.
+    return next(ctx.earlier_matching(ins, _configures_prompts), None) is not None
+
+
+def _configures_prompts(ctx: FixContext, item: Instruction) -> bool:
+    return _CONFIGURED.search(item.render()) is not None
 
 
 def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
-    for ins, script, skipped in runs(tree, ctx, shipped_only=False):
+    for ins, script, skipped in runs(tree, ctx):
         if script is None:
             yield Assessment(ins, None, Outcome.SKIP, skipped)
             continue

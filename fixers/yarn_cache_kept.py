@@ -1,6 +1,6 @@
 """## What it does
 
-Finds RUNs of shipped stages where Yarn installs packages (`yarn`, `yarn install`,
+Finds RUNs where Yarn installs packages (`yarn`, `yarn install`,
 `yarn add`, `yarn upgrade`, `yarn global add`, `yarn workspace <name> add`, also as
 `yarnpkg`) with no `yarn cache clean` after it, and appends `yarn cache clean` to
 the end of the RUN, in the RUN's own style.
@@ -63,7 +63,9 @@ A Berry project brought in by `COPY . .` (its `.yarnrc.yml` or the
 the file shows no sign of it only when it does not use Corepack nor set a
 version, and Yarn 1 is what the official Node images ship. A project `.yarnrc`
 with its own `cache-folder` is not visible either. `sh -c "yarn install"` is not
-looked into. Stages that do not ship and `ONBUILD` RUNs are left alone.
+looked into. `ONBUILD` RUNs are left alone.
+Stages that do not ship are fixed too, and the message says so: the fix
+saves build cache and CI disk, not image size (`--target` names the image).
 
 ## Related
 
@@ -217,6 +219,7 @@ def _assess_run(
     ctx: FixContext, ins: Instruction, script: ShellScript, installs: list[Command]
 ) -> Assessment:
     return assess_folder_cleanup(
+        ctx,
         ins,
         script,
         installs,

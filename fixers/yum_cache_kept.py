@@ -1,10 +1,15 @@
 """## What it does
 
-Finds RUNs of shipped stages that install or update packages with `yum`
+Finds RUNs that install or update packages with `yum`
 (`install`, `groupinstall`, `group install`, `localinstall`, `reinstall`,
 `update`, `upgrade`, `downgrade`, `distro-sync`, ...) and never empty yum's
-cache afterwards in the same RUN, and appends `yum clean all` and
-`rm -rf /var/cache/yum` at the end of the RUN.
+cache afterwards in the same RUN, and appends `yum clean all` at the end of
+the RUN, followed by an `rm -rf` of the cache directory of the yum the base
+image has: `/var/cache/yum` on EL7 and older (CentOS 7, RHEL/UBI 7, Oracle
+Linux 7, Amazon Linux 2), `/var/cache/dnf` where yum is dnf (Rocky, Alma,
+RHEL/UBI and CentOS Stream 8 and later, Fedora, Amazon Linux 2023). When the
+base does not tell (an image of another name, `FROM $BASE`), `yum clean all`
+alone: it is right on both.
 
 ## Why
 
@@ -18,25 +23,30 @@ take it out of the image.
 `yum clean all` empties the cache of every enabled repository; CentOS 7's yum
 leaves the directories of repositories that are disabled or gone (it says so:
 "Other repos take up ... of disk space (maybe run: rm -rf /var/cache/yum)"),
-hence the `rm`.
+hence the `rm`. On EL8 and later `yum` is dnf, whose cache is `/var/cache/dnf`:
+an `rm -rf /var/cache/yum` there would remove nothing.
 
 ## Example
 
 Before:
 
+    FROM centos:7
     RUN yum install -y httpd \
      && yum install -y mod_ssl
 
 After:
 
+    FROM centos:7
     RUN yum install -y httpd \
      && yum install -y mod_ssl \
      && yum clean all \
      && rm -rf /var/cache/yum
 
+On `FROM rockylinux:9` the last line is `rm -rf /var/cache/dnf`.
+
 ## Fix safety
 
-Safe. The two commands only delete the package cache, which yum rebuilds on
+Safe. The commands only delete the package cache, which yum rebuilds on
 demand; installed packages, the RPM database and the repository configuration
 are untouched. They are appended after the RUN's last statement, so they run
 after everything the RUN does, with the RUN's own operator (`&&`; `;` or a new
@@ -51,7 +61,7 @@ mount over `/var/cache/yum`, `/var/cache/dnf` or a parent (the fix would empty
 the mount); `yum clean all` or `dnf clean all` (yum is dnf on RHEL 8 and later),
 or an `rm` of `/var/cache/yum`, `/var/cache/dnf` or a parent, after the last
 install of the RUN; installs run with `-C`/`--cacheonly` (nothing downloaded);
-stages that do not ship; ONBUILD RUNs.
+ONBUILD RUNs.
 
 A finding without a fix when the clean-up might not be harmless or might not
 reach the cache: `--installroot`, `-c`/`--config`, a `--setopt` of `cachedir`
@@ -60,6 +70,10 @@ on purpose); installs run as another user (`sudo -u`, `gosu`); a later command
 of the RUN that may remove yum (`rpm -e`, `yum remove yum`, ...); a top-level
 `exit` or `exec` (the appended commands might never run); a later RUN on top
 of this layer that uses `-C`/`--cacheonly`; a program that is not a plain path.
+
+Stages that do not ship (a builder whose files are copied out with `COPY
+--from`) are fixed too, and the message says so: the fix saves build cache and
+CI disk, not image size. `--target` names the stage that is the image.
 
 ## Caveats
 
@@ -89,7 +103,7 @@ from ._rpm import RPM_CACHE_DIRS, YUM_CACHE, cache_violations
 INFO = RuleInfo(
     code="MF106",
     name="yum_cache_kept",
-    title="Append `yum clean all && rm -rf /var/cache/yum` to RUNs that install with yum",
+    title="Append `yum clean all` (and remove yum's cache directory) to RUNs that install with yum",
     applicability=Applicability.SAFE,
     related=("DL3032",),
     doc=__doc__ or "",

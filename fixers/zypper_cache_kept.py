@@ -1,6 +1,6 @@
 """## What it does
 
-Finds RUNs of shipped stages that install or update packages with `zypper`
+Finds RUNs that install or update packages with `zypper`
 (`install`/`in`, `update`/`up`, `patch`, `dist-upgrade`/`dup`,
 `source-install`/`si`, `install-new-recommends`/`inr`, `verify`/`ve`) and never
 empty zypper's cache afterwards in the same RUN, and appends
@@ -42,7 +42,9 @@ No finding when the cache cannot end up in the layer: a cache, tmpfs or bind
 mount over `/var/cache/zypp` or a parent (the fix would empty the mount); a
 later `zypper clean` or `zypper cc` (with or without `--all`: the author chose
 what to keep), or an `rm` of `/var/cache/zypp` or a parent, after the last
-install of the RUN; stages that do not ship; ONBUILD RUNs.
+install of the RUN; ONBUILD RUNs.
+Stages that do not ship are fixed too, and the message says so: the fix
+saves build cache and CI disk, not image size (`--target` names the image).
 
 A finding without a fix when the clean-up might not be harmless or might not
 reach the cache: `--root`/`-R`/`--installroot`, `--cache-dir` and the other

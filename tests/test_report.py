@@ -387,6 +387,7 @@ def test_json() -> None:
             "end_location",
             "fix",
             "url",
+            "reason",
         ]
     first = data[0]
     assert first["location"] == {"row": 2, "column": 1}

@@ -45,6 +45,14 @@ UnsafeOpt = Annotated[
         "--unsafe-fixes/--no-unsafe-fixes", help="Also apply fixes that can change behaviour."
     ),
 ]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="The stage built with `docker build --target`: it and the stages it is "
+        "built FROM ship; the others do not.",
+    ),
+]
 FormatOpt = Annotated[
     str | None,
     typer.Option(
@@ -79,9 +87,33 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the re
 ExtendExcludeOpt = Annotated[
     list[str] | None, typer.Option("--extend-exclude", help="More paths to exclude (globs).")
 ]
+FollowSymlinksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks",
+        help="Also read and write files whose links resolve outside the paths given.",
+    ),
+]
 ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option("--exclude", help="Paths to exclude (globs), replacing the defaults."),
+]
+ResolveOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--resolve/--no-resolve",
+        help="Ask image registries for the tags and digests manifesto.lock lacks (network).",
+    ),
+]
+DigestOpt = Annotated[
+    bool | None,
+    typer.Option("--digest/--no-digest", help="Pin images as name:tag@sha256:<index digest>."),
+]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh", help="Replace image digests whose tag has moved (with --resolve: ask again)."
+    ),
 ]
 
 
@@ -92,6 +124,7 @@ def check(
     ignore: IgnoreOpt = None,
     extend_select: ExtendOpt = None,
     unsafe_fixes: UnsafeOpt = None,
+    target: TargetOpt = None,
     output_format: FormatOpt = None,
     output_file: OutFileOpt = None,
     statistics: StatsOpt = False,
@@ -103,6 +136,10 @@ def check(
     force_exclude: ForceExcludeOpt = False,
     exclude: ExcludeOpt = None,
     extend_exclude: ExtendExcludeOpt = None,
+    follow_symlinks: FollowSymlinksOpt = False,
+    resolve: ResolveOpt = None,
+    digest: DigestOpt = None,
+    refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Report findings; change nothing."""
@@ -123,6 +160,7 @@ def fix(
     ignore: IgnoreOpt = None,
     extend_select: ExtendOpt = None,
     unsafe_fixes: UnsafeOpt = None,
+    target: TargetOpt = None,
     output_format: FormatOpt = None,
     output_file: OutFileOpt = None,
     statistics: StatsOpt = False,
@@ -137,6 +175,10 @@ def fix(
     force_exclude: ForceExcludeOpt = False,
     exclude: ExcludeOpt = None,
     extend_exclude: ExtendExcludeOpt = None,
+    follow_symlinks: FollowSymlinksOpt = False,
+    resolve: ResolveOpt = None,
+    digest: DigestOpt = None,
+    refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Apply safe fixes in place (unsafe ones too with --unsafe-fixes)."""
@@ -152,14 +194,49 @@ def _options(values: dict[str, object]) -> RunOptions:
 
 
 def _run(mode: Mode, paths: list[str] | None, options: RunOptions) -> None:
-    from manifesto.session import EXIT_ERROR, UsageError, run_session
+    from manifesto.session import EXIT_ERROR, UsageError, _eprint, run_session
 
     try:
         code = run_session(mode, paths, options)
     except UsageError as exc:
-        sys.stderr.write(f"{exc}\n")
+        _eprint(str(exc))  # a path in it may hold control characters
         raise typer.Exit(EXIT_ERROR) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def pin(
+    paths: PathsArg = None,
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Ask the registries and write manifesto.lock (network)."),
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="With --update: ask again about pinned images too.")
+    ] = False,
+    config: ConfigOpt = None,
+    no_respect_gitignore: NoGitignoreOpt = False,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+) -> None:
+    """List the images of the Dockerfiles and their pins; --update writes manifesto.lock."""
+    from manifesto.pinning import PinningError, update_lock
+    from manifesto.session import EXIT_ERROR, UsageError, _eprint, _jobs, _settings
+
+    paths = list(paths or ["."])
+    options = _options(locals())
+    try:
+        settings = _settings(options, paths)
+        jobs, errors = _jobs(paths, Mode.CHECK, settings, None)
+        for message in errors:
+            _eprint(message)
+        code = update_lock(settings, jobs, write=update, refresh=refresh)
+    except (UsageError, PinningError) as exc:
+        _eprint(
+            f"manifesto: cannot pin images: {exc}" if isinstance(exc, PinningError) else str(exc)
+        )
+        raise typer.Exit(EXIT_ERROR) from None
+    raise typer.Exit(EXIT_ERROR if errors else code)
 
 
 @app.command("rules")

@@ -8,15 +8,24 @@ The keys mirror the CLI flags in kebab case, at the top level of
     ignore = ["MF101"]
     extend-select = ["MF401"]
     unsafe-fixes = false
+    target = "runtime"              # the stage `docker build --target` builds (default: the last)
     output-format = "full"
     exclude = [".git", "node_modules"]
     extend-exclude = ["vendor/"]
     respect-gitignore = true
     force-exclude = false
+    max-file-size = "8MiB"          # larger Dockerfiles are refused (bytes, KiB, MiB, GiB)
+    max-ignore-file-size = "1MiB"   # larger .gitignore / info/exclude files are refused
+    resolve = false                 # ask registries for unknown image pins (network)
+    digest = false                  # pin images as name:tag@sha256:...
+    insecure-registries = ["registry.lan:5000"]   # plain HTTP besides localhost
 
     [per-file-ignores]
     "legacy/*" = ["MF2"]
     "!ci/*" = ["MF6"]        # every file *not* under ci/
+
+    [pins]                   # beat manifesto.lock; same shape (see manifesto.pins)
+    "python:latest" = { tag = "3.13.1-slim-bookworm", digest = "sha256:..." }
 
 One configuration applies to a run: the nearest one above the first path
 (ruff's hierarchical per-directory configurations are not modelled). Patterns
@@ -37,6 +46,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from manifesto.discover import DEFAULT_EXCLUDE, PatternSet
+from manifesto.fileio import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_IGNORE_FILE_SIZE
+from manifesto.pins import ImagePins, Pin, PinFileError, pins_from_table
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -72,6 +83,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     unsafe_fixes: bool = False
+    target: str | None = None
+    """The stage built with ``docker build --target`` (None: the last stage of each file)."""
     output_format: str = "full"
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -82,6 +95,20 @@ class Settings:
     root: Path = field(default_factory=Path.cwd)
     """The project root: the directory holding the configuration, or the CWD."""
     config_path: Path | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    """Bytes; a larger Dockerfile is refused unread (hostile trees hold /dev/zero look-alikes)."""
+    max_ignore_file_size: int = DEFAULT_MAX_IGNORE_FILE_SIZE
+    """Bytes; a larger ``.gitignore`` or ``info/exclude`` is refused and reported."""
+    pins: tuple[tuple[str, Pin], ...] = ()
+    """``[pins]``: (key, pin) pairs keyed by :func:`manifesto.pins.pin_key`; beat the lock file."""
+    resolve: bool = False
+    """Ask image registries for tags and digests the pins do not know (network)."""
+    digest: bool = False
+    """Pin images to ``name:tag@digest``, not only to a version tag."""
+    insecure_registries: tuple[str, ...] = ()
+    """Registries (``host[:port]``) reached over plain HTTP besides localhost."""
+    image_pins: ImagePins | None = None
+    """The pins of this run, resolved once by the session before any file is processed."""
 
 
 class ConfigError(Exception):
@@ -111,12 +138,13 @@ def find_config(start: Path) -> Path | None:
     one that does mention it must parse.
     """
     directory = Path(os.path.abspath(start))
-    if directory.is_file():
+    if os.path.isfile(directory):
         directory = directory.parent
     for candidate_dir in (directory, *directory.parents):
         for name in CONFIG_FILENAMES:
             candidate = candidate_dir / name
-            if candidate.is_file() and _holds_settings(candidate):
+            # os.path.isfile: a directory we may not search holds no configuration we can use
+            if os.path.isfile(candidate) and _holds_settings(candidate):
                 return candidate
     return None
 
@@ -149,24 +177,91 @@ def load_config(path: Path) -> Settings:
 
 
 def _read_text(path: Path) -> str:
+    from manifesto.fileio import RefusedFile, read_regular_file
+
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular_file(path, _MAX_CONFIG_SIZE).decode("utf-8")
+    except RefusedFile as error:
+        raise ConfigError(path, 1, 1, error.message) from None
     except OSError as error:
         raise ConfigError(path, 1, 1, error.strerror or str(error)) from error
     except UnicodeDecodeError as error:
         raise ConfigError(path, 1, 1, f"not UTF-8: {error.reason}") from error
 
 
+_MAX_CONFIG_SIZE = DEFAULT_MAX_IGNORE_FILE_SIZE
+"""A configuration (or pyproject.toml) larger than this is refused: real ones are a few KiB."""
+
 _DECODE_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _DECODE_AT_END = re.compile(r"\s*\(at end of document\)$")
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, object]:
+    too_deep = _nesting_too_deep(text)
+    if too_deep is not None:
+        line, col = too_deep
+        message = f"invalid TOML: arrays and inline tables nested deeper than {_MAX_NESTING}"
+        raise ConfigError(path, line, col, message)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line, col, message = _decode_error_position(error, text)
         raise ConfigError(path, line, col, f"invalid TOML: {message}") from error
+    except (RecursionError, MemoryError):
+        # The nesting bound above should make this unreachable; it is the backstop.
+        raise ConfigError(path, 1, 1, "invalid TOML: too deeply nested to read") from None
+
+
+_MAX_NESTING = 64
+"""tomllib recurses once per nested array or inline table and fails past a few
+hundred levels with RecursionError; a real configuration nests two or three."""
+
+
+def _nesting_too_deep(text: str) -> tuple[int, int] | None:
+    """(line, column) of the bracket that opens level ``_MAX_NESTING + 1``, if any.
+
+    A linear scan that skips strings and comments; an unterminated string just
+    ends the scan (tomllib reports it, with its position).
+    """
+    depth = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "[{":
+            depth += 1
+            if depth > _MAX_NESTING:
+                line_start = text.rfind("\n", 0, i) + 1
+                return text.count("\n", 0, i) + 1, i - line_start + 1
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        elif ch in "\"'":
+            i = _string_end(text, i)
+            continue
+        i += 1
+    return None
+
+
+def _string_end(text: str, start: int) -> int:
+    """Offset just past the TOML string starting at ``start`` (the text's end if unterminated)."""
+    quote = text[start]
+    delimiter = quote * 3 if text.startswith(quote * 3, start) else quote
+    i = start + len(delimiter)
+    n = len(text)
+    while i < n:
+        if quote == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(delimiter, i):
+            return i + len(delimiter)
+        if len(delimiter) == 1 and text[i] == "\n":
+            return i  # an unterminated one-line string: tomllib will say so
+        i += 1
+    return n
 
 
 def _decode_error_position(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, int, str]:
@@ -204,6 +299,18 @@ def _bool(value: object) -> bool:
     return value
 
 
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*", re.IGNORECASE)
+
+
+def _stage_name(value: object) -> str:
+    """A stage name as BuildKit accepts it after ``AS`` (compared lower-cased)."""
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a stage name, got {_describe(value)}")
+    if _STAGE_NAME.fullmatch(value) is None:
+        raise _Invalid(f"invalid stage name {value!r}")
+    return value
+
+
 def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of strings, got {_describe(value)}")
@@ -231,6 +338,22 @@ def _output_format(value: object) -> str:
     return value
 
 
+_SIZE = re.compile(r"([0-9]+)\s*(|B|KiB|MiB|GiB)")
+_SIZE_UNITS = {"": 1, "B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+
+
+def _size(value: object) -> int:
+    """A size in bytes: an integer, or a string such as ``"512KiB"`` or ``"8MiB"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or int(match[1]) == 0:
+        raise _Invalid(
+            f"expected a positive size such as 8388608 or '8MiB', got {_describe(value)}"
+        )
+    return int(match[1]) * _SIZE_UNITS[match[2]]
+
+
 def _per_file_ignores(value: object) -> PerFileIgnores:
     if not isinstance(value, dict):
         raise _Invalid(f"expected a table of glob = [codes], got {_describe(value)}")
@@ -241,6 +364,13 @@ def _per_file_ignores(value: object) -> PerFileIgnores:
         except _Invalid as error:
             raise _Invalid(f"{glob!r}: {error.message}", key=glob) from error
     return tuple(entries)
+
+
+def _pins(path: Path, value: object) -> tuple[tuple[str, Pin], ...]:
+    try:
+        return tuple(sorted(pins_from_table(value, path).items()))
+    except PinFileError as error:
+        raise _Invalid(error.message.removeprefix("pins: ")) from error
 
 
 def _describe(value: object) -> str:
@@ -256,12 +386,19 @@ _KEYS = (
     "ignore",
     "extend-select",
     "unsafe-fixes",
+    "target",
     "output-format",
     "exclude",
     "extend-exclude",
     "per-file-ignores",
     "respect-gitignore",
     "force-exclude",
+    "max-file-size",
+    "max-ignore-file-size",
+    "pins",
+    "resolve",
+    "digest",
+    "insecure-registries",
 )
 
 
@@ -283,6 +420,7 @@ class _Reader:
             ignore=self._option("ignore", _selectors, default.ignore),
             extend_select=self._option("extend-select", _selectors, default.extend_select),
             unsafe_fixes=self._option("unsafe-fixes", _bool, default.unsafe_fixes),
+            target=self._option("target", _stage_name, default.target),
             output_format=self._option("output-format", _output_format, default.output_format),
             exclude=self._option("exclude", _strings, default.exclude),
             extend_exclude=self._option("extend-exclude", _strings, default.extend_exclude),
@@ -291,6 +429,16 @@ class _Reader:
             ),
             respect_gitignore=self._option("respect-gitignore", _bool, default.respect_gitignore),
             force_exclude=self._option("force-exclude", _bool, default.force_exclude),
+            max_file_size=self._option("max-file-size", _size, default.max_file_size),
+            max_ignore_file_size=self._option(
+                "max-ignore-file-size", _size, default.max_ignore_file_size
+            ),
+            pins=self._option("pins", functools.partial(_pins, self.path), default.pins),
+            resolve=self._option("resolve", _bool, default.resolve),
+            digest=self._option("digest", _bool, default.digest),
+            insecure_registries=self._option(
+                "insecure-registries", _strings, default.insecure_registries
+            ),
             root=default.root,
             config_path=default.config_path,
         )
@@ -372,6 +520,7 @@ def merge_cli(
     ignore: Sequence[str] | None = None,
     extend_select: Sequence[str] | None = None,
     unsafe_fixes: bool | None = None,
+    target: str | None = None,
     output_format: str | None = None,
     exclude: Sequence[str] | None = None,
     extend_exclude: Sequence[str] | None = None,
@@ -397,6 +546,7 @@ def merge_cli(
         extend_select=rules.extend_select,
         ignore=rules.ignore,
         unsafe_fixes=_given(unsafe_fixes, settings.unsafe_fixes),
+        target=settings.target if target is None else _checked(_stage_name, target),
         output_format=(
             settings.output_format
             if output_format is None

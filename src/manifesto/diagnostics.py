@@ -7,8 +7,12 @@ start of the line, as ruff does. ``end_location`` is exclusive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from manifesto.edits import Applicability
+
+if TYPE_CHECKING:
+    from manifesto.reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class Diagnostic:
     end_location: Location
     fix: FixReport | None
     url: str | None = None
+    reason: Reason | None = None
+    """Why the finding has no fix, when the rule says (see :mod:`manifesto.reasons`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,13 +44,25 @@ everything reachable without links has been walked, so a file is always
 reported under its real route when it has one. Every file is yielded at most
 once (keyed by its real path), so a fixer never writes the same file twice.
 
-Errors (unreadable directory, missing explicit path, unreadable
-``.gitignore``) never stop the walk; they are passed to ``on_error`` as
+Hostile trees: ignore files (``.gitignore``, ``info/exclude``, a ``.git``
+file, ``commondir``) are read only when they are regular files, and only up to
+a size limit (1 MiB by default), so a FIFO or a link to ``/dev/zero`` is
+reported instead of hanging the walk or filling memory; globs are translated
+to expressions that cannot backtrack catastrophically, and a pattern longer
+than :data:`MAX_PATTERN_LENGTH` is reported and not used, as are the lines
+after the first :data:`MAX_WILDCARDS_PER_FILE` wildcards of a file (compiling
+them is what costs; plain names are looked up, not compiled). Our own temporary
+files (``.manifesto-tmp-*``, see :mod:`manifesto.fileio`) are never yielded,
+even when named explicitly.
+
+Errors (unreadable directory, missing explicit path, unreadable or refused
+ignore file) never stop the walk; they are passed to ``on_error`` as
 :class:`DiscoveryError` values whose ``str()`` is ``path: message``.
 """
 
 from __future__ import annotations
 
+import enum
 import errno
 import functools
 import os
@@ -59,8 +71,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manifesto.fileio import (
+    DEFAULT_MAX_IGNORE_FILE_SIZE,
+    RefusedFile,
+    is_temporary_name,
+    read_regular_file,
+)
+
 __all__ = [
     "DEFAULT_EXCLUDE",
+    "MAX_PATTERN_LENGTH",
+    "MAX_WILDCARDS_PER_FILE",
     "Discovery",
     "DiscoveryError",
     "Pattern",
@@ -167,6 +188,17 @@ _POSIX_CLASSES = {
 
 _NEVER = re.compile(r"(?!)")
 
+_WILDCARDS = re.compile(r"[*?\[\\]")
+
+MAX_WILDCARDS_PER_FILE = 5_000
+"""Wildcards (``*``, ``?``, ``[``) one ignore file may use; the patterns after are not.
+Each costs the regex compiler some microseconds (a 1 MiB file of stars: a minute);
+a real .gitignore has a few dozen."""
+
+MAX_PATTERN_LENGTH = 1024
+"""Longer patterns are not used: matching costs up to (path x pattern) length, and no
+real path needs one this long (a longer one would be a hostile ``.gitignore``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
@@ -175,29 +207,36 @@ class Pattern:
     source: str
     """The pattern as written (after stripping trailing spaces)."""
     regex: re.Pattern[str]
+    """The glob translated; for a :attr:`literal` pattern, one that matches nothing
+    (compiling tens of thousands of them would cost seconds; text is compared)."""
     negated: bool
     """A ``!`` pattern: a match re-includes instead of excluding."""
     dir_only: bool
     """A trailing ``/``: only directories match."""
     anchored: bool
     """Matched against the path relative to the base; otherwise against the name."""
+    literal: str | None = None
+    """The text to equal, for a pattern without wildcards or escapes (most lines of
+    a large .gitignore): looked up in a dict instead of run as a regex."""
 
     def matches(self, relative: str, is_dir: bool) -> bool:
         """Whether the pattern matches ``relative`` (``/``-separated, relative to the base)."""
         if self.dir_only and not is_dir:
             return False
         target = relative if self.anchored else relative.rpartition("/")[2]
+        if self.literal is not None:
+            return target == self.literal
         return self.regex.fullmatch(target) is not None
 
 
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(line: str) -> Pattern | None:
-    """Compile one gitignore line; None for blank lines and comments.
+    """Compile one gitignore line; None for blank lines, comments and overlong patterns.
 
     Pure, hence memoised: the same exclude patterns are compiled once per run.
     """
     text = _strip_trailing_spaces(line.rstrip("\r\n"))
-    if not text or text.startswith("#"):
+    if not text or text.startswith("#") or len(text) > MAX_PATTERN_LENGTH:
         return None
     negated = text.startswith("!")
     if negated:
@@ -208,12 +247,14 @@ def compile_pattern(line: str) -> Pattern | None:
         return None
     anchored = "/" in text
     glob = text.removeprefix("/")
+    literal = None if _WILDCARDS.search(glob) else glob
     return Pattern(
         source=line,
-        regex=_compile_glob(glob),
+        regex=_compile_glob(glob) if literal is None else _NEVER,
         negated=negated,
         dir_only=dir_only,
         anchored=anchored,
+        literal=literal,
     )
 
 
@@ -234,27 +275,96 @@ def _compile_glob(glob: str) -> re.Pattern[str]:
         return _NEVER
 
 
+# A glob becomes a regular expression that cannot backtrack catastrophically.
+#
+# A naive translation (``a*a*a*b`` -> ``a[^/]*a[^/]*a[^/]*b``) makes Python's
+# backtracking engine try every way of splitting a long name between the stars:
+# exponential in the number of stars, which a hostile .gitignore chooses. But
+# the glob between two stars is a *fixed-width* segment, and placing each middle
+# segment at its earliest occurrence is always right (it leaves the most room
+# for the rest), so each is matched in an atomic group that never gives its
+# choice back: ``a(?>[^/]*?a)(?>[^/]*?a)[^/]*b``. Only the last segment of a
+# path component, anchored at the component's end, is found by ordinary
+# backtracking, within that one component. The same holds one level up:
+# between two ``**/`` gaps lies a fixed run of whole components, placed at its
+# earliest directory in an atomic group. Matching a path then costs at most
+# about (path length x pattern length), not an exponential.
+# (Stars exclude NUL because the walk matches keys joining path and name with NULs.)
+
+_STAR = "[^/\\x00]*"
+_LAZY_STAR = "[^/\\x00]*?"
+_ANY_CHAR = "[^/\\x00]"
+_DIRECTORIES = "(?:[^/\\x00]*/)*"
+_LAZY_DIRECTORIES = "(?:[^/\\x00]*/)*?"
+_ANYTHING = "[^\\x00]*"
+
+
+class _Token(enum.Enum):
+    STAR = "*"
+    SLASH = "/"
+    GAP = "**/"
+    """A whole-segment ``**`` followed by ``/``: zero or more directories."""
+    TAIL = "/**"
+    """A whole-segment ``**`` at the end: anything below."""
+
+
+_Item = str | _Token
+"""The regex of one fixed-width character (literal, ``?``, a class) or a token."""
+
+
 def _translate(glob: str) -> str:
-    parts: list[str] = []
+    pieces: list[list[_Item]] = [[]]
+    gaps: list[_Token] = []
+    for item in _tokenize(glob):
+        if item is _Token.GAP or item is _Token.TAIL:
+            gaps.append(item)
+            pieces.append([])
+        else:
+            pieces[-1].append(item)
+    parts = [_piece(pieces[0])]
+    for index, gap in enumerate(gaps):
+        piece = _piece(pieces[index + 1])
+        if gap is _Token.TAIL:
+            parts.append(_ANYTHING)
+        elif index == len(gaps) - 1:
+            parts.append(_DIRECTORIES + piece)
+        else:
+            # whole components between two gaps: their earliest place is right
+            parts.append(f"(?>{_LAZY_DIRECTORIES}{piece})")
+    return "".join(parts)
+
+
+def _tokenize(glob: str) -> list[_Item]:
+    items: list[_Item] = []
     index = 0
     while index < len(glob):
         char = glob[index]
         if char == "*":
-            text, index = _translate_stars(glob, index)
+            token, index = _stars(glob, index)
+            if not (token is _Token.STAR and items and items[-1] is _Token.STAR):
+                items.append(token)
         elif char == "?":
-            text, index = "[^/]", index + 1
+            items.append(_ANY_CHAR)
+            index += 1
         elif char == "[":
             text, index = _translate_class(glob, index)
+            items.append(text)
         elif char == "\\":
             # an escaped character is literal; a trailing backslash is dropped
-            text, index = re.escape(glob[index + 1 : index + 2]), index + 2
+            escaped = glob[index + 1 : index + 2]
+            if escaped:
+                items.append(_Token.SLASH if escaped == "/" else re.escape(escaped))
+            index += 2
+        elif char == "/":
+            items.append(_Token.SLASH)
+            index += 1
         else:
-            text, index = re.escape(char), index + 1
-        parts.append(text)
-    return "".join(parts)
+            items.append(re.escape(char))
+            index += 1
+    return items
 
 
-def _translate_stars(glob: str, start: int) -> tuple[str, int]:
+def _stars(glob: str, start: int) -> tuple[_Token, int]:
     end = start
     while end < len(glob) and glob[end] == "*":
         end += 1
@@ -262,10 +372,51 @@ def _translate_stars(glob: str, start: int) -> tuple[str, int]:
         end == len(glob) or glob[end] == "/"
     )
     if end - start < 2 or not whole_segment:
-        return "[^/]*", end
+        return _Token.STAR, end
     if end == len(glob):
-        return ".*", end
-    return "(?:[^/]*/)*", end + 1
+        return _Token.TAIL, end
+    return _Token.GAP, end + 1
+
+
+def _piece(items: list[_Item]) -> str:
+    """Whole components joined by ``/``, each with its stars made safe."""
+    components: list[list[_Item]] = [[]]
+    for item in items:
+        if item is _Token.SLASH:
+            components.append([])
+        else:
+            components[-1].append(item)
+    return "/".join(_component(component) for component in components)
+
+
+def _component(items: list[_Item]) -> str:
+    atoms: list[list[str]] = [[]]
+    for item in items:
+        if isinstance(item, _Token):  # only STAR remains inside a component
+            atoms.append([])
+        else:
+            atoms[-1].append(item)
+    segments = [_runs(segment) for segment in atoms]
+    if len(segments) == 1:
+        return segments[0]
+    first, *middle, last = segments
+    searched = "".join(f"(?>{_LAZY_STAR}{segment})" for segment in middle if segment)
+    return f"{first}{searched}{_STAR}{last}"
+
+
+def _runs(atoms: list[str]) -> str:
+    """Atoms with runs of one atom counted (``???????`` -> ``[^/]{7}``): the same
+    language, and one node instead of hundreds for ``re`` to compile."""
+    parts: list[str] = []
+    index = 0
+    while index < len(atoms):
+        end = index
+        while end < len(atoms) and atoms[end] == atoms[index]:
+            end += 1
+        count = end - index
+        parts.append(f"(?:{atoms[index]}){{{count}}}" if count > 3 else atoms[index] * count)
+        index = end
+    return "".join(parts)
 
 
 def _translate_class(glob: str, start: int) -> tuple[str, int]:
@@ -278,7 +429,7 @@ def _translate_class(glob: str, start: int) -> tuple[str, int]:
         char = glob[index]
         if char == "]" and not first:
             body = "".join(items)
-            return (f"[^/{body}]" if negate else f"(?!/)[{body}]"), index + 1
+            return (f"[^/\\x00{body}]" if negate else f"(?![/\\x00])[{body}]"), index + 1
         first = False
         posix = _posix_class(glob, index)
         if posix is not None:
@@ -322,11 +473,25 @@ class PatternSet:
     """Whether unanchored patterns also apply to paths outside ``base`` (exclude patterns)."""
     _prefix: str = field(init=False, repr=False, compare=False)
     _last_match: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _globs: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """Indices in ``patterns`` of the alternatives of ``_last_match``, in pattern order."""
+    _literals: dict[tuple[str, bool, bool], int] = field(init=False, repr=False, compare=False)
+    """(text, anchored, dir_only) of each literal pattern -> its last index."""
 
     def __post_init__(self) -> None:
         base = str(self.base)
         object.__setattr__(self, "_prefix", base if base.endswith(os.sep) else base + os.sep)
-        object.__setattr__(self, "_last_match", _last_match_regex(self.patterns, self.floating))
+        literals: dict[tuple[str, bool, bool], int] = {}
+        globs: list[int] = []
+        for index, pattern in enumerate(self.patterns):
+            if pattern.literal is None:
+                globs.append(index)
+            else:
+                literals[(pattern.literal, pattern.anchored, pattern.dir_only)] = index
+        last_match = _last_match_regex([self.patterns[i] for i in globs], self.floating)
+        object.__setattr__(self, "_last_match", last_match)
+        object.__setattr__(self, "_globs", tuple(globs))
+        object.__setattr__(self, "_literals", literals)
 
     @classmethod
     def from_lines(cls, base: Path, lines: Iterable[str], *, floating: bool = False) -> PatternSet:
@@ -368,9 +533,20 @@ class PatternSet:
         where = "o" if relative is None else "i"
         key = f"{relative or ''}\0{name}\0{'d' if is_dir else 'f'}{where}"
         match = self._last_match.fullmatch(key)
-        if match is None or match.lastindex is None:
-            return None
-        return not self.patterns[-match.lastindex].negated
+        last = -1 if match is None or match.lastindex is None else self._globs[-match.lastindex]
+        if self._literals:
+            last = max(last, self._last_literal(relative, name, is_dir))
+        return None if last < 0 else not self.patterns[last].negated
+
+    def _last_literal(self, relative: str | None, name: str, is_dir: bool) -> int:
+        """Index of the last literal pattern matching, or -1."""
+        last = -1
+        for dir_only in (False, True) if is_dir else (False,):
+            if relative is not None:
+                last = max(last, self._literals.get((relative, True, dir_only), -1))
+            if relative is not None or self.floating:
+                last = max(last, self._literals.get((name, False, dir_only), -1))
+        return last
 
     def _relative(self, path: str) -> str | None:
         """``path`` relative to ``base`` with ``/`` separators; None when not under it."""
@@ -462,6 +638,7 @@ def discover(
     exclude: Sequence[str] = DEFAULT_EXCLUDE,
     extend_exclude: Sequence[str] = (),
     force_exclude: bool = False,
+    max_ignore_file_size: int = DEFAULT_MAX_IGNORE_FILE_SIZE,
 ) -> Discovery:
     """Collect :func:`iter_dockerfiles` into files and errors."""
     errors: list[DiscoveryError] = []
@@ -474,6 +651,7 @@ def discover(
             extend_exclude=extend_exclude,
             force_exclude=force_exclude,
             on_error=errors.append,
+            max_ignore_file_size=max_ignore_file_size,
         )
     )
     return Discovery(files=files, errors=tuple(errors))
@@ -488,6 +666,7 @@ def iter_dockerfiles(
     extend_exclude: Sequence[str] = (),
     force_exclude: bool = False,
     on_error: ErrorHandler | None = None,
+    max_ignore_file_size: int = DEFAULT_MAX_IGNORE_FILE_SIZE,
 ) -> Iterator[Path]:
     """Yield the Dockerfiles under ``paths``, each once, in a deterministic order.
 
@@ -497,6 +676,8 @@ def iter_dockerfiles(
     each directory depth-first in name order with its files before its
     subdirectories, then whatever was only reachable through symbolic links.
     Errors go to ``on_error`` (dropped when it is None); they never stop the walk.
+    Ignore files larger than ``max_ignore_file_size`` bytes, or that are not
+    regular files, are reported and not used.
     """
     root_abs = _absolute(root if root is not None else Path.cwd())
     walker = _Walker(
@@ -505,6 +686,7 @@ def iter_dockerfiles(
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude,
         on_error=on_error if on_error is not None else _drop,
+        max_ignore_file_size=max_ignore_file_size,
     )
     return walker.run(paths)
 
@@ -533,10 +715,13 @@ class _Walker:
     respect_gitignore: bool
     force_exclude: bool
     on_error: ErrorHandler
+    max_ignore_file_size: int = DEFAULT_MAX_IGNORE_FILE_SIZE
     seen_files: set[str] = field(default_factory=set)
     seen_dirs: set[str] = field(default_factory=set)
     linked_dirs: list[_Directory] = field(default_factory=list)
     linked_files: list[tuple[Path, str]] = field(default_factory=list)
+    reported: set[DiscoveryError] = field(default_factory=set)
+    """Errors already passed on: the repository's info/exclude is read once per way in."""
 
     def run(self, paths: Sequence[Path]) -> Iterator[Path]:
         for path in paths:
@@ -555,6 +740,8 @@ class _Walker:
             self._report(path, FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)))
         elif self.force_exclude and self.exclude.excludes(absolute, is_dir):
             return
+        elif not is_dir and is_temporary_name(absolute.name):
+            return  # another run's half-written file, never a Dockerfile
         elif is_dir:
             real = os.path.realpath(absolute)
             yield from self._walk(
@@ -598,6 +785,8 @@ class _Walker:
         files: list[tuple[Path, str]] = []
         subdirectories: list[_Directory] = []
         for entry in entries:
+            if is_temporary_name(entry.name):
+                continue
             is_dir, is_link = _entry_kind(entry)
             if self._skipped(entry.path, is_dir, ignores):
                 continue
@@ -628,8 +817,12 @@ class _Walker:
         return True
 
     def _report(self, path: Path, error: OSError) -> None:
-        message = error.strerror or str(error)
-        self.on_error(DiscoveryError(path, message))
+        self._error(DiscoveryError(path, error.strerror or str(error)))
+
+    def _error(self, error: DiscoveryError) -> None:
+        if error not in self.reported:
+            self.reported.add(error)
+            self.on_error(error)
 
     # -- gitignore -----------------------------------------------------------
 
@@ -661,24 +854,51 @@ class _Walker:
         return stack
 
     def _with_gitignore(self, stack: IgnoreStack, directory: Path) -> IgnoreStack:
-        lines = self._read_lines(directory / ".gitignore")
+        lines = self._read_patterns(directory / ".gitignore")
         return (*stack, PatternSet.from_lines(directory, lines)) if lines else stack
 
     def _repository_excludes(self, repository: Path) -> IgnoreStack:
-        git_dir = _git_dir(repository)
+        git_dir = _git_dir(repository, self._read_text)
         if git_dir is None:
             return ()
-        lines = self._read_lines(git_dir / "info" / "exclude")
+        lines = self._read_patterns(git_dir / "info" / "exclude")
         return (PatternSet.from_lines(repository, lines),) if lines else ()
 
-    def _read_lines(self, path: Path) -> list[str]:
-        try:
-            return path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    def _read_patterns(self, path: Path) -> list[str]:
+        """The lines of an ignore file, without the patterns too long to be used, and up
+        to the wildcard budget (:data:`MAX_WILDCARDS_PER_FILE`)."""
+        text = self._read_text(path)
+        if text is None:
             return []
+        lines = text.splitlines()
+        wildcards = 0
+        for number, line in enumerate(lines, start=1):
+            wildcards += 0 if line.startswith("#") else len(_WILDCARDS.findall(line))
+            if wildcards > MAX_WILDCARDS_PER_FILE:
+                message = f"more than {MAX_WILDCARDS_PER_FILE} wildcards"
+                self._error(DiscoveryError(path, f"{message}: lines {number} on not used"))
+                return lines[: number - 1]
+            pattern = line.rstrip(" \r")
+            if len(pattern) > MAX_PATTERN_LENGTH and not pattern.startswith("#"):
+                message = f"line {number}: pattern longer than {MAX_PATTERN_LENGTH} characters"
+                self._error(DiscoveryError(path, f"{message}: not used"))
+        return lines
+
+    def _read_text(self, path: Path) -> str | None:
+        """A small file git reads (an ignore file, ``commondir``, a ``.git`` file); None if
+        it is absent or refused (then reported: a FIFO would block, ``/dev/zero`` never ends)."""
+        try:
+            data = read_regular_file(path, self.max_ignore_file_size)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except RefusedFile as refused:
+            if refused.message != "is a directory":
+                self._error(DiscoveryError(path, refused.message))
+            return None
         except OSError as error:
             self._report(path, error)
-            return []
+            return None
+        return data.decode("utf-8", errors="replace")
 
 
 def _ignored(stack: IgnoreStack, path: str, is_dir: bool) -> bool:
@@ -707,26 +927,27 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def _enclosing_repository(directory: Path) -> Path | None:
     for candidate in (directory, *directory.parents):
-        if (candidate / ".git").exists():
+        if os.path.exists(candidate / ".git"):  # False, not an error, where we may not look
             return candidate
     return None
 
 
-def _git_dir(repository: Path) -> Path | None:
-    """The repository's git directory; follows ``gitdir:`` files (worktrees, submodules)."""
+def _git_dir(repository: Path, read: Callable[[Path], str | None]) -> Path | None:
+    """The repository's git directory; follows ``gitdir:`` files (worktrees, submodules).
+
+    ``read`` returns a small file's text, or None when it is absent or refused.
+    """
     dot_git = repository / ".git"
-    if dot_git.is_dir():
+    if os.path.isdir(dot_git):
         return dot_git
-    try:
-        first_line = dot_git.read_text(encoding="utf-8").partition("\n")[0]
-    except (OSError, UnicodeDecodeError):
+    text = read(dot_git)
+    if text is None:
         return None
-    key, _, value = first_line.partition(":")
+    key, _, value = text.partition("\n")[0].partition(":")
     if key.strip() != "gitdir" or not value.strip():
         return None
     git_dir = repository / value.strip()
-    try:
-        common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+    common = read(git_dir / "commondir")
+    if common is None or not common.strip():
         return git_dir
-    return git_dir / common
+    return git_dir / common.strip()

@@ -8,9 +8,15 @@ parsed, BOM included). The engine applies non-overlapping fixes back to front.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from manifesto.reasons import Reason
 
 
 class Applicability(enum.Enum):
@@ -71,6 +77,8 @@ class Violation:
     start: int
     end: int
     fix: Fix | None = None
+    reason: Reason | None = None
+    """Why there is no fix (or only an unsafe one): for statistics and reports."""
 
 
 def overlaps(a: Fix, b: Fix) -> bool:
@@ -108,10 +116,65 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(out)
 
 
+class ChosenFixes:
+    """Fixes chosen so far, answering :func:`overlaps` against all of them at once.
+
+    Checking a fix against each chosen one is quadratic in a file with thousands of
+    fixes. Two edits conflict when their spans strictly intersect or they share a
+    start or an end (the insertion cases of :func:`overlaps` are strict
+    intersections too), so the chosen edits are kept as a set of starts, a set of
+    ends and a sorted list of spans. Chosen edits never strictly intersect, so in
+    ``(start, end)`` order their ends never decrease: the last span starting before
+    an edit's end is the only one that can reach past its start.
+    """
+
+    __slots__ = ("_ends", "_fallback", "_fixes", "_spans", "_starts")
+
+    def __init__(self) -> None:
+        self._fixes: list[Fix] = []
+        self._spans: list[tuple[int, int]] = []
+        self._starts: set[int] = set()
+        self._ends: set[int] = set()
+        self._fallback = False
+        """A fix whose own edits intersect broke the ordering: compare pairwise."""
+
+    def __len__(self) -> int:
+        return len(self._fixes)
+
+    def conflicts(self, fix: Fix) -> bool:
+        if self._fallback:
+            return any(overlaps(fix, other) for other in self._fixes)
+        spans = self._spans
+        for edit in fix.edits:
+            start, end = edit.start, edit.end
+            if start in self._starts or end in self._ends:
+                return True
+            before = bisect.bisect_left(spans, (end, -1)) - 1
+            if before >= 0 and spans[before][1] > start:
+                return True
+        return False
+
+    def add(self, fix: Fix) -> None:
+        """Record ``fix`` (the caller checked :meth:`conflicts` first)."""
+        self._fixes.append(fix)
+        if self._fallback:
+            return
+        own = sorted((e.start, e.end) for e in fix.edits)
+        if any(b[0] < a[1] for a, b in itertools.pairwise(own)):
+            self._fallback = True
+            return
+        for span in own:
+            bisect.insort(self._spans, span)
+            self._starts.add(span[0])
+            self._ends.add(span[1])
+
+
 def select_non_overlapping(fixes: Sequence[Fix]) -> list[Fix]:
     """Keep fixes in the given order, dropping any that conflict with an earlier one."""
-    kept: list[Fix] = []
+    kept = ChosenFixes()
+    out: list[Fix] = []
     for fix in fixes:
-        if not any(overlaps(fix, other) for other in kept):
-            kept.append(fix)
-    return kept
+        if not kept.conflicts(fix):
+            kept.add(fix)
+            out.append(fix)
+    return out

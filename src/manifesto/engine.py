@@ -10,14 +10,16 @@ Either way the whole file is rolled back: nothing half-fixed is ever kept.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction, ParseError, parse
 from manifesto.diagnostics import RuleInfo
-from manifesto.edits import Applicability, Fix, Violation, apply_edits, overlaps
+from manifesto.edits import Applicability, ChosenFixes, Fix, Violation, apply_edits
 from manifesto.fixer import Fixer
+from manifesto.pins import ImagePins
 from manifesto.pragmas import read_pragmas
 from manifesto.shell import ShellCache
 
@@ -28,6 +30,10 @@ class EngineSettings:
     """Whether a rule code is enabled (for this file)."""
     unsafe_fixes: bool = False
     max_passes: int = 30
+    target: str | None = None
+    """The stage built with ``docker build --target`` (None: the last stage)."""
+    image_pins: ImagePins | None = None
+    """Tags and digests to pin images to (:mod:`manifesto.pins`); None: no source of truth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +78,23 @@ def _applicable(fix: Fix | None, settings: EngineSettings) -> bool:
     return fix.applicability is Applicability.UNSAFE and settings.unsafe_fixes
 
 
-def _instruction_at(tree: Dockerfile, offset: int) -> Instruction | None:
-    for ins in tree.instructions:
-        if ins.start <= offset < ins.end or (offset == ins.end and ins is tree.instructions[-1]):
-            return ins
-    return None
+class _InstructionIndex:
+    """The instruction holding an offset, by bisection (one lookup per violation)."""
+
+    __slots__ = ("_instructions", "_starts")
+
+    def __init__(self, tree: Dockerfile) -> None:
+        self._instructions = tree.instructions
+        self._starts = [ins.start for ins in tree.instructions]
+
+    def at(self, offset: int) -> Instruction | None:
+        """The instruction whose span holds ``offset`` (the last one also holds its end)."""
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return None
+        ins = self._instructions[i]
+        last = i == len(self._instructions) - 1
+        return ins if offset < ins.end or (last and offset == ins.end) else None
 
 
 def collect(
@@ -87,15 +105,22 @@ def collect(
     shells: ShellCache | None = None,
 ) -> list[Finding]:
     """Every violation in chain order, pragma-suppressed ones left out."""
-    ctx = FixContext(text, tree, shells if shells is not None else ShellCache())
+    ctx = FixContext(
+        text,
+        tree,
+        shells if shells is not None else ShellCache(),
+        target=settings.target,
+        image_pins=settings.image_pins,
+    )
     pragmas = read_pragmas(tree)
+    index = _InstructionIndex(tree)
     findings: list[Finding] = []
     for fixer in fixers:
         info = fixer.INFO
         if not settings.selected(info.code):
             continue
         for violation in fixer.fix(tree, ctx):
-            if pragmas.suppresses(info, _instruction_at(tree, violation.start)):
+            if pragmas.suppresses(info, index.at(violation.start)):
                 continue
             findings.append(Finding(info, violation))
     return findings
@@ -117,18 +142,26 @@ def _broken_shells(text: str, tree: Dockerfile, shells: ShellCache) -> set[str]:
     return out
 
 
-def _verify(new_text: str, broken_before: set[str], shells: ShellCache) -> Dockerfile:
+def _verify(
+    new_text: str, broken_before: set[str], shells: ShellCache
+) -> tuple[Dockerfile, set[str]]:
+    """The new tree and its broken RUNs; FixerError when the text is worse than before.
+
+    Every RUN is checked, but the cache is keyed by a script's text: only the RUNs
+    a fix changed are parsed again, the others are the cached scripts moved.
+    """
     try:
         tree = parse(new_text)
     except ParseError as exc:
         raise FixerError(f"output does not parse: {exc}") from None
     if tree.render() != new_text:
         raise FixerError("output does not round-trip")
-    newly_broken = _broken_shells(new_text, tree, shells) - broken_before
+    broken = _broken_shells(new_text, tree, shells)
+    newly_broken = broken - broken_before
     if newly_broken:
         first = next(iter(newly_broken)).splitlines()[0]
         raise FixerError(f"output breaks the shell of a RUN: {first!r}")
-    return tree
+    return tree, broken
 
 
 def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Result:
@@ -137,33 +170,34 @@ def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Re
     current = text
     applied: list[AppliedFix] = []
     # One cache for the whole loop: a RUN parsed to verify a pass is not parsed
-    # again by the next pass's fixers (the key is its text and offset).
+    # again by the next pass's fixers, nor a RUN that only moved (the key is its text).
     shells = ShellCache()
     broken = _broken_shells(current, tree, shells)
     for pass_number in range(1, settings.max_passes + 1):
         findings = collect(current, tree, fixers, settings, shells)
+        # Every fix that does not conflict with an earlier one goes in this pass:
+        # a file with a thousand independent fixes settles in two passes, not a thousand.
         chosen: list[Finding] = []
+        taken = ChosenFixes()
         for finding in findings:
             fix = finding.violation.fix
-            if not _applicable(fix, settings):
+            if fix is None or not _applicable(fix, settings) or taken.conflicts(fix):
                 continue
-            assert fix is not None
-            if any(overlaps(fix, c.violation.fix) for c in chosen if c.violation.fix):
-                continue
+            taken.add(fix)
             chosen.append(finding)
         if not chosen:
             return Result(text, current, tuple(applied), tuple(findings), (), tree)
         edits = [e for c in chosen if c.violation.fix for e in c.violation.fix.edits]
         candidate = apply_edits(current, edits)
         try:
-            tree = _verify(candidate, broken, shells)
+            tree, broken_after = _verify(candidate, broken, shells)
         except FixerError as exc:
             culprit = _find_culprit(current, chosen, broken, shells)
             return _failed(text, f"{culprit}: {exc}")
         if candidate == current:
             return _failed(text, "fixes that change nothing: " + _codes(chosen))
         current = candidate
-        broken = _broken_shells(current, tree, shells)
+        broken = broken_after
         applied += [
             AppliedFix(c.rule, c.violation.fix, pass_number) for c in chosen if c.violation.fix
         ]
@@ -181,17 +215,37 @@ def _codes(findings: Sequence[Finding]) -> str:
 def _find_culprit(
     text: str, chosen: Sequence[Finding], broken: set[str], shells: ShellCache
 ) -> str:
-    """Name the fixers whose fix alone breaks the file."""
-    culprits: list[Finding] = []
-    for finding in chosen:
-        fix = finding.violation.fix
-        if fix is None:
-            continue
-        try:
-            _verify(apply_edits(text, fix.edits), broken, shells)
-        except FixerError:
-            culprits.append(finding)
+    """Name the fixers whose fix alone breaks the file.
+
+    Trying each fix alone costs a parse of the whole file per fix: quadratic when a
+    pass holds thousands of fixes. The fixes are halved instead, and only a half
+    that breaks the file is searched further, down to single fixes (a few parses
+    for one bad fix among thousands). When no single fix breaks it, the smallest
+    group that does is named.
+    """
+    fixes = [f for f in chosen if f.violation.fix is not None]
+    culprits = _breaking(text, fixes, broken, shells, known_bad=True)
     return "internal error in " + _codes(culprits or list(chosen))
+
+
+def _breaking(
+    text: str, group: list[Finding], broken: set[str], shells: ShellCache, *, known_bad: bool
+) -> list[Finding]:
+    if not group:
+        return []
+    if not known_bad:
+        edits = [e for f in group if f.violation.fix for e in f.violation.fix.edits]
+        try:
+            _verify(apply_edits(text, edits), broken, shells)
+            return []
+        except FixerError:
+            pass
+    if len(group) == 1:
+        return group
+    half = len(group) // 2
+    found = _breaking(text, group[:half], broken, shells, known_bad=False)
+    found += _breaking(text, group[half:], broken, shells, known_bad=False)
+    return found or group
 
 
 def _failed(text: str, message: str) -> Result:

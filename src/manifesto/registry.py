@@ -11,13 +11,19 @@ from manifesto.fixers import (
     apt_recommends_installed,
     apt_update_alone,
     dnf_cache_kept,
+    instruction_invalid,
     npm_cache_kept,
     pip_cache_kept,
     rpm_prompt_unanswered,
+    unpinned_image,
     yarn_cache_kept,
     yum_cache_kept,
     zypper_cache_kept,
 )
+
+CHECKS: tuple[Fixer, ...] = (instruction_invalid,)
+"""Rules that say the file cannot build (MF0xx): ``check`` reports them, ``fix`` refuses
+the file before any fixer runs; never part of the fix loop."""
 
 FIXERS: tuple[Fixer, ...] = (
     apt_lists_kept,
@@ -32,11 +38,15 @@ FIXERS: tuple[Fixer, ...] = (
     pip_cache_kept,
     yarn_cache_kept,
     npm_cache_kept,
+    # Last: it edits image references (FROM, ARG defaults, --from flags) and never
+    # a RUN's script, so its edits cannot overlap the package-cache fixers'; last
+    # keeps the rule table in code order (MF1xx, then MF3xx).
+    unpinned_image,
 )
 
 
 def rules() -> tuple[RuleInfo, ...]:
-    return tuple(f.INFO for f in FIXERS)
+    return tuple(f.INFO for f in (*CHECKS, *FIXERS))
 
 
 def rule(code_or_name: str) -> RuleInfo | None:

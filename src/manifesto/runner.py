@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
 from manifesto.diff import unified_diff
 from manifesto.edits import Fix
 from manifesto.engine import EngineSettings, Finding, collect, fix_text
-from manifesto.registry import FIXERS
+from manifesto.fileio import RefusedFile
+from manifesto.registry import CHECKS, FIXERS
 from manifesto.source import SourceError, read_source, write_atomic
 
 
@@ -31,6 +33,9 @@ class Job:
     mode: Mode
     settings: Settings
     stdin_text: str | None = None
+    roots: tuple[str, ...] | None = None
+    """Resolved directories the file must resolve into to be read or written; None: anywhere
+    (``--follow-symlinks``). A link out of the tree would otherwise be a write primitive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class Outcome:
     source: str | None = None
     error: str | None = None
     internal: bool = False
+    warnings: tuple[str, ...] = ()
+    """Things done that the user should know about (a hard link broken by the rewrite)."""
 
 
 def _location(tree: Dockerfile, offset: int) -> Location:
@@ -77,6 +84,7 @@ def to_diagnostics(
                 end_location=_location(tree, v.end),
                 fix=_fix_report(tree, v.fix, False) if v.fix is not None else None,
                 url=None,
+                reason=v.reason,
             )
         )
     return tuple(out)
@@ -87,6 +95,8 @@ def run(job: Job) -> Outcome:
         return _run(job)
     except SourceError as exc:
         return Outcome(job.display, error=str(exc))
+    except RefusedFile as exc:
+        return Outcome(job.display, error=f"{job.display}:1:1: {exc.message}")
     except ParseError as exc:
         return Outcome(job.display, error=f"{job.display}:{exc.line}:{exc.column}: {exc.message}")
     except OSError as exc:
@@ -100,17 +110,23 @@ def _run(job: Job) -> Outcome:
         check_source(job.stdin_text, job.display)
         text = job.stdin_text
     else:
-        text = read_source(job.path, job.display)
+        real = confined_path(job)
+        text = read_source(real, job.display, job.settings.max_file_size)
     settings = job.settings
     path_for_rules = None if job.stdin_text is not None and job.display == "-" else job.path
     engine = EngineSettings(
         selected=lambda code: rule_selected(code, settings, path_for_rules),
         unsafe_fixes=settings.unsafe_fixes,
+        target=settings.target,
+        image_pins=settings.image_pins,
     )
     if job.mode is Mode.CHECK:
         tree = parse(text)
-        findings = collect(text, tree, FIXERS, engine)
+        findings = _checked(text, tree, engine)
         return Outcome(job.display, to_diagnostics(job.display, tree, findings), source=text)
+    refused = _cannot_build(job.display, text)
+    if refused is not None:
+        return Outcome(job.display, error=refused)
     result = fix_text(text, FIXERS, engine)
     if result.errors:
         message = "; ".join(result.errors)
@@ -125,8 +141,9 @@ def _run(job: Job) -> Outcome:
     diff = ""
     if job.mode is Mode.DIFF and result.changed:
         diff = unified_diff(job.display, text, result.output)
+    warnings: tuple[str, ...] = ()
     if job.mode is Mode.FIX and result.changed and job.stdin_text is None:
-        write_atomic(job.path, result.output)
+        warnings = _write(job, result.output)
     return Outcome(
         job.display,
         diagnostics,
@@ -135,4 +152,76 @@ def _run(job: Job) -> Outcome:
         diff,
         result.output if job.stdin_text is not None else None,
         source=result.output,
+        warnings=warnings,
+    )
+
+
+def confined_path(job: Job) -> Path:
+    """The file's resolved path, refused when it lies outside the roots of the run."""
+    from manifesto.fileio import is_inside
+
+    real = os.path.realpath(job.path)
+    if job.roots is not None and not is_inside(real, job.roots):
+        raise SourceError(
+            job.display,
+            1,
+            1,
+            f"resolves to {real}, outside the tree: not read or written "
+            "(--follow-symlinks to allow)",
+        )
+    return Path(real)
+
+
+def _write(job: Job, text: str) -> tuple[str, ...]:
+    # resolve again: the check above must hold for the path we write
+    target = confined_path(job)
+    broken_links = write_atomic(target, text)
+    if not broken_links:
+        return ()
+    names = "name of the file keeps" if broken_links == 1 else "names of the file keep"
+    return (f"{job.display}: hard link broken: {broken_links} other {names} the old content",)
+
+
+def _refusals(text: str, tree: Dockerfile) -> list[Finding]:
+    """The instructions BuildKit refuses (MF0xx), whatever the rule selection says:
+    like a parse error, one stops any fix, since a fixer would rewrite a RUN cut in
+    two. Pragmas are respected, as the way to let through an instruction BuildKit
+    accepts and this release does not know yet."""
+    return collect(text, tree, CHECKS, EngineSettings())
+
+
+def _checked(text: str, tree: Dockerfile, engine: EngineSettings) -> list[Finding]:
+    """``check``'s findings; on a file ``fix`` refuses, the fixes are dropped (``fix``
+    would not apply them) and the findings say why."""
+    from dataclasses import replace
+
+    refusals = _refusals(text, tree)
+    findings = [f for f in refusals if engine.selected(f.rule.code)]
+    findings += collect(text, tree, FIXERS, engine)
+    if not refusals:
+        return findings
+    from manifesto.reasons import no_fix
+
+    reason = no_fix("BuildKit refuses an instruction of this file: `fix` leaves it as it is")
+    return [
+        f
+        if f.violation.fix is None
+        else replace(f, violation=replace(f.violation, fix=None, reason=reason))
+        for f in findings
+    ]
+
+
+def _cannot_build(display: str, text: str) -> str | None:
+    """``path:line:col: message`` of the first instruction BuildKit refuses, or None."""
+    tree = parse(text)
+    findings = _refusals(text, tree)
+    if not findings:
+        return None
+    # one line per file (errors are printed one per line); `check` lists them all
+    first = findings[0]
+    row, col = tree.position(first.violation.start)
+    more = f"; {len(findings) - 1} more, see `manifesto check`" if len(findings) > 1 else ""
+    return (
+        f"{display}:{row}:{col}: {first.violation.message}; "
+        f"not fixed: the file cannot build ({first.rule.code}{more})"
     )

@@ -6,10 +6,11 @@ The CLI only turns flags into :class:`RunOptions`; everything else happens here.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -33,6 +34,7 @@ class RunOptions:
     ignore: Sequence[str] | None = None
     extend_select: Sequence[str] | None = None
     unsafe_fixes: bool | None = None
+    target: str | None = None
     output_format: str | None = None
     output_file: Path | None = None
     statistics: bool = False
@@ -46,6 +48,15 @@ class RunOptions:
     exclude: Sequence[str] | None = None
     extend_exclude: Sequence[str] | None = None
     quiet: bool = False
+    follow_symlinks: bool = False
+    """Read and write files whose links resolve outside the paths given (off: a bot's
+    checkout of an untrusted branch must not get us to write outside it)."""
+    resolve: bool | None = None
+    """Ask image registries for the pins the lock file lacks (``--resolve``)."""
+    digest: bool | None = None
+    """Pin images with digests (``--digest``)."""
+    refresh: bool = False
+    """Ask registries again and replace digests whose tag moved (``--refresh``)."""
 
 
 def _split(values: Sequence[str] | None) -> list[str] | None:
@@ -55,7 +66,11 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _eprint(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    """One line on stderr; a file name or quoted text in it can neither split it nor
+    drive the terminal (see :mod:`manifesto.terminal`)."""
+    from manifesto.terminal import printable, write
+
+    write(sys.stderr, printable(message) + "\n")
 
 
 def _settings(opts: RunOptions, paths: list[str]) -> Settings:
@@ -65,7 +80,7 @@ def _settings(opts: RunOptions, paths: list[str]) -> Settings:
     for p in paths:
         if p != "-":
             candidate = Path(p)
-            start = candidate if candidate.is_dir() else candidate.parent
+            start = candidate if os.path.isdir(candidate) else candidate.parent
             break
     try:
         settings = resolve_settings(start, opts.config)
@@ -75,6 +90,7 @@ def _settings(opts: RunOptions, paths: list[str]) -> Settings:
             ignore=_split(opts.ignore),
             extend_select=_split(opts.extend_select),
             unsafe_fixes=opts.unsafe_fixes,
+            target=opts.target,
             output_format=opts.output_format,
             exclude=opts.exclude,
             extend_exclude=opts.extend_exclude,
@@ -82,13 +98,17 @@ def _settings(opts: RunOptions, paths: list[str]) -> Settings:
             force_exclude=True if opts.force_exclude else None,
         )
     except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_printable(str(exc))) from None
     except ValueError as exc:
-        raise UsageError(f"manifesto: {exc}") from None
+        raise UsageError(_printable(f"manifesto: {exc}")) from None
 
 
 def _jobs(
-    paths: list[str], mode: Mode, settings: Settings, stdin_name: str | None
+    paths: list[str],
+    mode: Mode,
+    settings: Settings,
+    stdin_name: str | None,
+    follow_symlinks: bool = False,
 ) -> tuple[list[Job], list[str]]:
     from manifesto.discover import iter_dockerfiles
 
@@ -97,19 +117,27 @@ def _jobs(
     files: list[Path] = []
     for p in paths:
         if p == "-":
-            text = sys.stdin.buffer.read()
+            # bounded like a file: `- < /dev/zero` must not fill memory
+            text = sys.stdin.buffer.read(settings.max_file_size + 1)
             from manifesto.source import SourceError, decode
 
             display = stdin_name or "-"
             try:
+                if len(text) > settings.max_file_size:
+                    raise SourceError(display, 1, 1, _too_large_stdin(settings.max_file_size))
                 decoded = decode(text, display)
             except SourceError as exc:
                 errors.append(str(exc))
                 continue
             jobs.append(Job(Path(display), display, mode, settings, decoded))
             continue
-        if not Path(p).exists():
+        try:
+            os.stat(p)
+        except FileNotFoundError:
             errors.append(f"{p}:1:1: no such file or directory")
+            continue
+        except OSError as exc:  # a directory on the way we may not search, a link loop
+            errors.append(f"{p}:1:1: {exc.strerror or exc}")
             continue
         files.append(Path(p))
     if files:
@@ -121,9 +149,11 @@ def _jobs(
             extend_exclude=settings.extend_exclude,
             force_exclude=settings.force_exclude,
             on_error=lambda e: errors.append(f"{e.path}:1:1: {e.message}"),
+            max_ignore_file_size=settings.max_ignore_file_size,
         )
+        roots = None if follow_symlinks else _roots(files)
         for path in found:
-            jobs.append(Job(path, _display(path), mode, settings))
+            jobs.append(Job(path, _display(path), mode, settings, roots=roots))
     return jobs, errors
 
 
@@ -135,33 +165,41 @@ def _display(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def _execute(jobs: list[Job], workers: int | None, show_progress: bool) -> Iterator[Outcome]:
+def _execute(
+    jobs: list[Job], workers: int | None, show_progress: bool
+) -> Generator[Outcome, None, None]:
+    """The outcome of every job, in order; with several workers, a pool that is
+    stopped at once (not drained) when the caller stops early or is interrupted."""
     from manifesto.runner import run
 
     count = workers if workers is not None else (os.cpu_count() or 1 if len(jobs) >= 32 else 1)
     count = max(1, min(count, len(jobs) or 1))
     if count == 1:
-        results: Iterable[Outcome] = map(run, jobs)
-        executor = None
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+        yield from _with_progress(map(run, jobs), len(jobs), show_progress)
+        return
+    from manifesto.workers import run_in_worker, start_pool, stop_pool
 
-        executor = ProcessPoolExecutor(max_workers=count)
-        results = executor.map(run, jobs, chunksize=16)
+    executor = start_pool(count)
     try:
-        if show_progress:
-            from rich.progress import Progress
+        results = executor.map(run_in_worker, jobs, chunksize=16)
+        yield from _with_progress(results, len(jobs), show_progress)
+    except BaseException:  # Ctrl-C, or the generator closed early
+        stop_pool(executor, interrupted=True)
+        raise
+    stop_pool(executor, interrupted=False)
 
-            with Progress(transient=True, console=_stderr_console()) as progress:
-                task = progress.add_task("manifesto", total=len(jobs))
-                for outcome in results:
-                    progress.advance(task)
-                    yield outcome
-        else:
-            yield from results
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+
+def _with_progress(results: Iterable[Outcome], total: int, show: bool) -> Iterator[Outcome]:
+    if not show:
+        yield from results
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task("manifesto", total=total)
+        for outcome in results:
+            progress.advance(task)
+            yield outcome
 
 
 def _stderr_console() -> Console:
@@ -221,17 +259,21 @@ class _Report:
             from rich.console import Console
 
             Console(highlight=False, soft_wrap=True, emoji=False).print(text, end="")
-        elif self.out is None:
-            sys.stdout.write(text)
         else:
-            self.out.write(text)
+            from manifesto.terminal import write
 
-    def finish(self) -> None:
+            write(self.out if self.out is not None else sys.stdout, text)
+
+    def finish(self, left: Counter[str] | None = None) -> None:
+        """Render what was kept; with ``--statistics``, the counts by rule and, from
+        ``left``, the findings ``fix`` leaves as they are, by reason slug."""
         if self.statistics:
             lines = [
                 f"{n:>6}  {code:<7} {'[*]' if self.fixable[code] else '   '} {self.names[code]}"
                 for code, n in self.counts.most_common()
             ]
+            if lines and left:
+                lines += ["", "Left without a fix, by reason:", *_reason_lines(left)]
             if lines:
                 self._write("\n".join(lines) + "\n")
             return
@@ -239,14 +281,44 @@ class _Report:
             self._write(self._render(self.kept, self.sources))
 
 
+def _with_image_pins(
+    settings: Settings, jobs: list[Job], opts: RunOptions
+) -> tuple[Settings, list[Job]]:
+    """Every unique image of the run resolved once (lock, config, registry), before the
+    jobs start: the fixers get a read-only map and never touch the network."""
+    from manifesto.pinning import PinningError, PinRequest, settings_with_pins
+
+    request = PinRequest(bool(opts.resolve), bool(opts.digest), opts.refresh)
+    if opts.resolve is False or opts.digest is False:
+        settings = replace(
+            settings,
+            resolve=settings.resolve and opts.resolve is not False,
+            digest=settings.digest and opts.digest is not False,
+        )
+    try:
+        return settings_with_pins(settings, jobs, request)
+    except PinningError as exc:
+        raise UsageError(f"manifesto: cannot pin images: {exc}") from None
+
+
 def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> int:
     """Run one command over ``paths``; return the exit code (UsageError for bad arguments)."""
     paths = list(paths or ["."])
     settings = _settings(opts, paths)
-    jobs, errors = _jobs(paths, mode, settings, opts.stdin_filename)
-    quiet = opts.quiet
     output_file = opts.output_file
-    out: IO[str] | None = open(output_file, "w", encoding="utf-8") if output_file else None  # noqa: SIM115
+    if output_file is not None:
+        _refuse_input_as_output(output_file, paths, ())
+    jobs, errors = _jobs(paths, mode, settings, opts.stdin_filename, opts.follow_symlinks)
+    try:
+        settings, jobs = _with_image_pins(settings, jobs, opts)
+    except UsageError as exc:
+        _eprint(str(exc))
+        return EXIT_ERROR
+    quiet = opts.quiet
+    out: IO[str] | None = None
+    if output_file is not None:
+        _refuse_input_as_output(output_file, (), jobs)
+        out = _open_output(output_file)
     if out is None and mode is Mode.FIX and any(job.stdin_text is not None for job in jobs):
         out = sys.stderr  # stdout carries the fixed text
     color = out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -256,10 +328,14 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     scanned = changed = 0
     fixed: Counter[str] = Counter()
     remaining = 0
+    left: Counter[str] = Counter()
     show_progress = not quiet and sys.stderr.isatty() and len(jobs) > 20
+    outcomes = _execute(jobs, opts.jobs, show_progress)
     try:
-        for outcome in _execute(jobs, opts.jobs, show_progress):
+        for outcome in outcomes:
             scanned += 1
+            for warning in outcome.warnings:
+                _eprint(warning)
             if outcome.error is not None:
                 errors.append(outcome.error)
                 _eprint(outcome.error)
@@ -267,21 +343,23 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
             fixed.update(outcome.applied)
             changed += outcome.changed
             remaining += len(outcome.diagnostics)
+            left.update(_unfixed_slugs(outcome, settings.unsafe_fixes))
             if mode is Mode.DIFF and outcome.diff:
                 _write_diff(outcome.diff, color)
             elif mode is Mode.FIX_CHECK and outcome.changed:
-                sys.stdout.write(f"Would fix: {outcome.display}\n")
+                _write_stdout(f"Would fix: {_printable(outcome.display)}\n")
             elif mode is Mode.FIX and outcome.output is not None:
-                sys.stdout.write(outcome.output)
+                _write_stdout(_for_stdout(outcome.output))
             if mode in (Mode.CHECK, Mode.FIX):
                 report.add(outcome)
         if mode in (Mode.CHECK, Mode.FIX):
-            report.finish()
+            report.finish(left)
     finally:
+        outcomes.close()  # now, not when collected: an interrupted pool must stop at once
         if out is not None and out is not sys.stderr:
             out.close()
     if not quiet:
-        _summary(mode, scanned, changed, fixed, remaining, len(errors))
+        _summary(mode, scanned, changed, fixed, remaining, len(errors), left)
     if errors:
         return EXIT_ERROR
     if mode in (Mode.DIFF, Mode.FIX_CHECK):
@@ -293,9 +371,37 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     return EXIT_CLEAN
 
 
+def _printable(text: str) -> str:
+    from manifesto.terminal import printable
+
+    return printable(text)
+
+
+def _write_stdout(text: str) -> None:
+    from manifesto.terminal import write
+
+    write(sys.stdout, text)
+
+
+def _for_stdout(text: str) -> str:
+    """File text (a diff, a fixed file) as it goes to stdout.
+
+    Piped, it is data: byte for byte, so that ``git apply`` accepts the diff
+    whatever the file holds (its headers are quoted as git quotes them). On a
+    terminal it is read, not applied: characters the terminal would obey (an
+    ESC sequence in a RUN, a bidi override) are made visible.
+    """
+    if not sys.stdout.isatty():
+        return text
+    from manifesto.terminal import printable_lines
+
+    return printable_lines(text)
+
+
 def _write_diff(diff: str, color: bool) -> None:
+    diff = _for_stdout(diff)
     if not color:
-        sys.stdout.write(diff)
+        _write_stdout(diff)
         return
     from rich.console import Console
     from rich.text import Text
@@ -314,8 +420,28 @@ def _write_diff(diff: str, color: bool) -> None:
         console.print(Text(line, style=style), end="")
 
 
+def _unfixed_slugs(outcome: Outcome, unsafe_fixes: bool) -> Iterable[str]:
+    if not outcome.diagnostics:
+        return ()
+    from manifesto.reasons import unfixed_slugs
+
+    return unfixed_slugs(outcome.diagnostics, unsafe_fixes)
+
+
+def _reason_lines(left: Counter[str]) -> list[str]:
+    from manifesto.reasons import summary
+
+    return [f"{n:>6}  {slug:<24} {summary(slug) or ''}".rstrip() for slug, n in left.most_common()]
+
+
 def _summary(
-    mode: Mode, scanned: int, changed: int, fixed: Counter[str], remaining: int, errors: int
+    mode: Mode,
+    scanned: int,
+    changed: int,
+    fixed: Counter[str],
+    remaining: int,
+    errors: int,
+    left: Counter[str] | None = None,
 ) -> None:
     verb = "applied" if mode is Mode.FIX else "to apply"
     parts = [f"{scanned} file{'s' if scanned != 1 else ''} scanned"]
@@ -325,7 +451,69 @@ def _summary(
             by_rule = ", ".join(f"{code} x{n}" for code, n in sorted(fixed.items()))
             count = sum(fixed.values())
             parts.append(f"{count} fix{'es' if count != 1 else ''} {verb} ({by_rule})")
-    parts.append(f"{remaining} finding{'s' if remaining != 1 else ''} remaining")
+    found = f"{remaining} finding{'s' if remaining != 1 else ''} remaining"
+    if left:
+        by_reason = ", ".join(f"{slug} x{n}" for slug, n in left.most_common())
+        found += f", {sum(left.values())} without a fix ({by_reason})"
+    parts.append(found)
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
     _eprint("; ".join(parts) + ".")
+
+
+def _too_large_stdin(limit: int) -> str:
+    from manifesto.fileio import describe_size
+
+    return f"file too large (more than the {describe_size(limit)} limit)"
+
+
+def _roots(paths: Sequence[Path]) -> tuple[str, ...]:
+    """The resolved trees a run may read and write in: each directory given; for a file
+    given, the current directory when the file is below it (a pre-commit hook or a bot
+    names files from the repository's top), else the file's own directory. A link named
+    on the command line is not followed out of its tree either."""
+    cwd = os.getcwd()
+    roots: list[str] = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if os.path.isdir(absolute):
+            tree = absolute
+        elif absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+            tree = cwd
+        else:
+            tree = os.path.dirname(absolute)
+        roots.append(os.path.realpath(tree))
+    return tuple(dict.fromkeys(roots))
+
+
+def _refuse_input_as_output(output: Path, paths: Sequence[str], jobs: Sequence[Job]) -> None:
+    """UsageError when the report file is one of the inputs: opening it would empty it
+    before it is read. Checked on the paths given (and stdin) before anything is read,
+    then on the files discovery found."""
+    try:
+        target = os.stat(output)
+    except OSError:
+        return  # does not exist (yet): cannot be an input
+    identity = (target.st_dev, target.st_ino)
+    candidates = [*paths, *(str(job.path) for job in jobs if job.stdin_text is None)]
+    for candidate in candidates:
+        try:
+            info = os.fstat(sys.stdin.fileno()) if candidate == "-" else os.stat(candidate)
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) == identity:
+            shown = "stdin" if candidate == "-" else candidate
+            raise UsageError(
+                _printable(
+                    f"manifesto: the output file {output} is an input ({shown}): "
+                    "refusing to overwrite it"
+                )
+            )
+
+
+def _open_output(output: Path) -> IO[str]:
+    try:
+        return open(output, "w", encoding="utf-8")
+    except OSError as exc:
+        message = exc.strerror or str(exc)
+        raise UsageError(_printable(f"manifesto: cannot write {output}: {message}")) from None

@@ -45,6 +45,7 @@ Windows images) are not analysed: they come back with ``supported=False``.
 
 from __future__ import annotations
 
+import array
 import bisect
 import dataclasses
 import functools
@@ -331,13 +332,17 @@ class ShellCache:
 
     A script depends only on its :class:`ShellSource` (text, offset, escape) and
     the initial errexit and pipefail flags, which together form the cache key.
+    The offset only moves the script: a script met again at another offset (an
+    edit earlier in the file moved it) is the cached one shifted, not a new parse,
+    so a fix pass re-parses only the RUNs whose text changed.
     """
 
-    __slots__ = ("_parser", "_scripts")
+    __slots__ = ("_by_text", "_parser", "_scripts")
 
     def __init__(self) -> None:
         self._parser: tree_sitter.Parser | None = None
         self._scripts: dict[tuple[ShellSource, bool, bool], ShellScript] = {}
+        self._by_text: dict[tuple[str, str, bool, bool], ShellScript] = {}
 
     @property
     def parser(self) -> tree_sitter.Parser:
@@ -350,13 +355,123 @@ class ShellCache:
     ) -> ShellScript:
         key = (source, errexit, pipefail)
         found = self._scripts.get(key)
-        if found is None:
+        if found is not None:
+            return found
+        text_key = (source.text, source.escape, errexit, pipefail)
+        seen = self._by_text.get(text_key)
+        if seen is not None and _shiftable(seen):
+            found = _shifted(seen, source)
+        else:
             found = _parse(source, errexit, pipefail, self)
-            self._scripts[key] = found
+            self._by_text[text_key] = found
+        self._scripts[key] = found
         return found
 
     def __len__(self) -> int:
         return len(self._scripts)
+
+
+def _shiftable(script: ShellScript) -> bool:
+    # Error messages name file offsets; a broken script is parsed again instead
+    # (rare, and no fixer edits it).
+    return script.error is None or " at offset " not in script.error
+
+
+def _shifted(script: ShellScript, source: ShellSource) -> ShellScript:
+    """``script`` parsed from the same text at ``source.offset`` instead.
+
+    Rebuilt object by object: values shared in the original (a command in
+    ``commands`` and in its statement, a word that is also ``effective_name``,
+    a here-document on its redirect and in ``heredocs``) stay shared.
+    """
+    delta = source.offset - script.source.offset
+    if delta == 0:
+        return dataclasses.replace(script, source=source)
+    words: dict[int, Word] = {}
+    docs: dict[int, Heredoc] = {}
+
+    def word(w: Word) -> Word:
+        new = words.get(id(w))
+        if new is None:
+            new = Word(w.text, w.start + delta, w.end + delta, w.value, w.kind)
+            words[id(w)] = new
+        return new
+
+    def opt_word(w: Word | None) -> Word | None:
+        return None if w is None else word(w)
+
+    def heredoc(h: Heredoc) -> Heredoc:
+        new = docs.get(id(h))
+        if new is None:
+            new = Heredoc(h.delimiter, h.chomp, h.quoted, word(h.body), opt_word(h.terminator))
+            docs[id(h)] = new
+        return new
+
+    def redirect(r: Redirect) -> Redirect:
+        return Redirect(
+            r.text,
+            r.start + delta,
+            r.end + delta,
+            r.operator,
+            r.descriptor,
+            opt_word(r.target),
+            None if r.heredoc is None else heredoc(r.heredoc),
+        )
+
+    def command(c: Command) -> Command:
+        return Command(
+            c.index,
+            c.kind,
+            c.text,
+            c.start + delta,
+            c.end + delta,
+            opt_word(c.name),
+            tuple(map(word, c.args)),
+            tuple(
+                Assignment(
+                    a.text, a.start + delta, a.end + delta, a.name, opt_word(a.value), a.append
+                )
+                for a in c.assignments
+            ),
+            tuple(map(redirect, c.redirects)),
+            c.context,
+            c.operator_before,
+            c.operator_after,
+            c.in_pipeline,
+            c.errexit,
+            c.pipefail,
+            opt_word(c.effective_name),
+            tuple(map(word, c.effective_args)),
+        )
+
+    commands = tuple(map(command, script.commands))
+    statements = tuple(
+        Statement(
+            st.index,
+            st.text,
+            st.start + delta,
+            st.end + delta,
+            tuple(commands[c.index] for c in st.commands),
+            st.operators,
+            st.terminator,
+        )
+        for st in script.statements
+    )
+    return ShellScript(
+        source,
+        commands,
+        statements,
+        script.has_errors,
+        script.supported,
+        script.error,
+        script.errexit,
+        script.pipefail,
+        script.end + delta,
+        tuple(map(heredoc, script.heredocs)),
+        None if script.script_heredoc is None else heredoc(script.script_heredoc),
+        tuple((at + delta, state) for at, state in script.errexit_changes),
+        script.initial_errexit,
+    )
 
 
 def parse_shell(
@@ -385,7 +500,9 @@ class _Logical:
 
     def __init__(self) -> None:
         self.chars: list[str] = []
-        self.offsets: list[int] = []
+        # One machine integer per character, not an int object: a RUN of a
+        # hundred thousand continuation lines holds millions of them.
+        self.offsets = array.array("q")
 
     def add(self, text: str, start: int, end: int, base: int) -> None:
         self.chars.append(text[start:end])
@@ -839,7 +956,7 @@ class _Walker:
         self,
         source: ShellSource,
         logical: str,
-        offsets: list[int],
+        offsets: array.array[int],
         heredoc_ops: dict[int, tuple[int, Heredoc]],
         errexit: bool,
         pipefail: bool,
@@ -1486,18 +1603,20 @@ def _parse_unsafe(
                 )
             errexit, pipefail = errexit or flag_e, pipefail or flag_pipefail
     else:
-        chars = list(line)
         heredoc_ops = {}
-        for hd, heredoc in zip(found, heredocs, strict=True):
-            # for tree-sitter only: "<<EOF" -> "< EOF", "<<-EOF" -> "<  EOF"
-            for k in range(hd.op_start + 1, hd.op_start + hd.op_len):
-                chars[k] = " "
-            heredoc_ops[hd.op_start] = (hd.op_len, heredoc)
-        script = "".join(chars)
+        script = line
+        if found:
+            chars = list(line)
+            for hd, heredoc in zip(found, heredocs, strict=True):
+                # for tree-sitter only: "<<EOF" -> "< EOF", "<<-EOF" -> "<  EOF"
+                for k in range(hd.op_start + 1, hd.op_start + hd.op_len):
+                    chars[k] = " "
+                heredoc_ops[hd.op_start] = (hd.op_len, heredoc)
+            script = "".join(chars)
         offsets = line_offsets
         end_pos = (line_offsets[-1] + 1) if line_offsets else base
 
-    offsets = [*offsets, end_pos]
+    offsets.append(end_pos)  # the builder is not used after this
     tree = cache.parser.parse(script.encode("utf-8"))
     root = tree.root_node
     walker = _Walker(source, script, offsets, heredoc_ops, errexit, pipefail)

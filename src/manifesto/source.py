@@ -6,16 +6,8 @@ not a Dockerfile we can safely rewrite) and text back into bytes on disk.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import stat
-import tempfile
 from pathlib import Path
-
-_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)")
-_TEMPLATE_LINE = re.compile(r"^\s*(\{\{|\{%|\{#)")
-_TEMPLATE_IN_FROM = re.compile(r"^\s*(?i:from|arg)\s.*(\{\{.*\}\}|\{%.*%\}|%%[A-Z0-9_]+%%)")
 
 
 class SourceError(Exception):
@@ -57,27 +49,33 @@ def decode(data: bytes, path: str) -> str:
 
 
 def check_text(text: str, path: str) -> None:
-    """Refuse merge-conflict markers and template syntax: their output would be wrong."""
-    for number, line in enumerate(text.split("\n"), start=1):
-        content = line.rstrip("\r")
-        if _CONFLICT.match(content) and not content.startswith("="):
-            raise SourceError(path, number, 1, "merge-conflict marker: resolve the conflict first")
-        template = _TEMPLATE_LINE.match(content) or _TEMPLATE_IN_FROM.match(content)
-        if template:
-            col = template.start(1) + 1 if template.lastindex else 1
-            raise SourceError(
-                path, number, col, "template syntax: this is a template, not a Dockerfile"
-            )
+    """Refuse merge-conflict markers and template syntax: their output would be wrong.
+
+    What counts, and the ``{{`` a real Dockerfile may hold, is described in
+    :mod:`manifesto.foreign_syntax`.
+    """
+    from manifesto.foreign_syntax import find_foreign_syntax
+
+    found = find_foreign_syntax(text)
+    if found is not None:
+        raise SourceError(path, found.line, found.column, found.message)
 
 
-def read_source(path: Path, display: str | None = None) -> str:
+def read_source(path: Path, display: str | None = None, limit: int | None = None) -> str:
+    """The text of the Dockerfile at ``path``; SourceError when it cannot or must not be read.
+
+    Only a regular file is read (a FIFO would block, ``/dev/zero`` never ends),
+    and at most ``limit`` bytes (default: ``fileio.DEFAULT_MAX_FILE_SIZE``).
+    """
+    from manifesto.fileio import DEFAULT_MAX_FILE_SIZE, RefusedFile, read_regular_file
+
     shown = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, DEFAULT_MAX_FILE_SIZE if limit is None else limit)
+    except RefusedFile as exc:
+        raise SourceError(shown, 1, 1, exc.message) from None
     except FileNotFoundError:
         raise SourceError(shown, 1, 1, "no such file") from None
-    except IsADirectoryError:
-        raise SourceError(shown, 1, 1, "is a directory") from None
     except PermissionError:
         raise SourceError(shown, 1, 1, "permission denied") from None
     except OSError as exc:
@@ -85,26 +83,13 @@ def read_source(path: Path, display: str | None = None) -> str:
     return decode(data, shown)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8): temp file beside it, fsync, same mode, rename."""
-    data = text.encode("utf-8")
-    target = path.resolve()
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".manifesto", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+def write_atomic(path: Path, text: str) -> int:
+    """Replace the file ``path`` resolves to with ``text`` (UTF-8), atomically.
+
+    A symbolic link stays a link: its target is replaced. Mode, owner, group and
+    extended attributes are kept (see ``fileio.replace_file``). Returns the
+    number of other hard links to the old file, which keep the old content.
+    """
+    from manifesto.fileio import replace_file
+
+    return replace_file(os.path.realpath(path), text.encode("utf-8")).broken_links

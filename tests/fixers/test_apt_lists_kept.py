@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from manifesto.fixers import apt_lists_kept
 
 from manifesto.engine import EngineSettings, check_text, fix_text
 
 SETTINGS = EngineSettings(unsafe_fixes=True)
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fixers" / "apt_lists_kept"
 RM = "rm -rf /var/lib/apt/lists/*"
 
 
@@ -82,11 +85,6 @@ def _findings(src: str) -> list[tuple[str, bool]]:
             id="powershell",
         ),
         pytest.param(
-            "FROM debian AS build\nRUN apt-get update && apt-get install -y gcc\n"
-            "FROM debian\nCOPY --from=build /x /x\n",
-            id="builder stage",
-        ),
-        pytest.param(
             "FROM debian\nRUN apt-get update\nRUN apt-get install -y x\n",
             id="lists from an earlier RUN",
         ),
@@ -123,8 +121,10 @@ def test_no_change(src: str) -> None:
             id="|| exit 1",
         ),
         pytest.param(
-            'FROM debian\nRUN ["update-ca-certificates"]\nRUN apt-get install -y x\n',
-            f'FROM debian\nRUN ["update-ca-certificates"]\nRUN apt-get install -y x && {RM}\n',
+            'FROM debian\nRUN ["update-ca-certificates"]\n'
+            "RUN curl -fsSL https://example.com/setup | bash - && apt-get install -y x\n",
+            'FROM debian\nRUN ["update-ca-certificates"]\n'
+            f"RUN curl -fsSL https://example.com/setup | bash - && apt-get install -y x && {RM}\n",
             id="an earlier update-ca-certificates is not apt-get update",
         ),
         pytest.param(
@@ -216,9 +216,10 @@ def test_no_change(src: str) -> None:
         ),
         pytest.param(
             "FROM debian\nRUN apt-get update && apt-get install -y x\n"
-            "FROM debian\nRUN apt-get install -y y\n",
-            "FROM debian\nRUN apt-get update && apt-get install -y x\n"
-            "FROM debian\nRUN apt-get install -y y && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian\nRUN add-apt-repository -y ppa:x/y && apt-get install -y y\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y x && {RM}\n"
+            "FROM debian\nRUN add-apt-repository -y ppa:x/y && apt-get install -y y"
+            " && rm -rf /var/lib/apt/lists/*\n",
             id="other stage is another image",
         ),
     ],
@@ -289,3 +290,159 @@ def test_span_is_the_last_install() -> None:
     src = "FROM debian\nRUN apt-get update && apt-get install -y a && apt-get install -y b\n"
     (finding,) = check_text(src, [apt_lists_kept], SETTINGS)
     assert src[finding.violation.start : finding.violation.end] == "apt-get install -y b"
+
+
+def test_scan_for_readers_stops_at_the_next_update() -> None:
+    """Each install RUN updates: the first is fixed, the second is kept for the third."""
+    src = (
+        "FROM debian\n"
+        "RUN apt-get update && apt-get install -y a\n"
+        "RUN apt-get update && apt-get install -y b\n"
+        "RUN apt-get install -y c\n"
+    )
+    assert _findings(src) == [
+        ("apt lists are kept in the layer: delete /var/lib/apt/lists/* in this RUN", True),
+        (
+            "apt lists are kept in the layer: delete /var/lib/apt/lists/* in this RUN"
+            " (no fix: line 4 reads the lists without apt-get update)",
+            False,
+        ),
+    ]
+    assert _fix(src) == src.replace("install -y a\n", f"install -y a && {RM}\n")
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            "RUN rm -rf /var/lib/apt/lists/*\nRUN apt-get install -y b\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y a && {RM}\n"
+            "RUN rm -rf /var/lib/apt/lists/*\nRUN apt-get install -y b\n",
+            id="a RUN in between deletes the lists",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            "RUN apt-get dist-clean\nRUN apt-get install -y b\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y a && {RM}\n"
+            "RUN apt-get dist-clean\nRUN apt-get install -y b\n",
+            id="a RUN in between runs dist-clean",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            "ONBUILD RUN apt-get install -y b\n"
+            "RUN apt-get update && apt-get install -y c && rm -rf /var/lib/apt/lists/*\n",
+            f"FROM debian\nRUN apt-get update && apt-get install -y a && {RM}\n"
+            "ONBUILD RUN apt-get install -y b\n"
+            "RUN apt-get update && apt-get install -y c && rm -rf /var/lib/apt/lists/*\n",
+            id="trigger runs after the stage's refresh",
+        ),
+        pytest.param(
+            "FROM debian AS base\nRUN apt-get update && apt-get install -y a\n"
+            "FROM base\nRUN apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n"
+            "RUN apt-get install -y c\n",
+            f"FROM debian AS base\nRUN apt-get update && apt-get install -y a && {RM}\n"
+            "FROM base\nRUN apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n"
+            "RUN apt-get install -y c\n",
+            id="child stage refreshes before reading",
+        ),
+    ],
+)
+def test_scan_stops_where_the_lists_are_replaced(src: str, expected: str) -> None:
+    assert _fix(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "line"),
+    [
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            'RUN if [ -n "$U" ]; then apt-get update; fi\nRUN apt-get install -y b\n',
+            4,
+            id="conditional update does not stop the scan",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update\n"
+            "RUN apt-get install -y b\n",
+            4,
+            id="update on a mount leaves the layer's lists",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            'RUN rm -rf "/var/lib/apt/lists/*"\nRUN apt-get install -y b\n',
+            4,
+            id="quoted glob deletes nothing",
+        ),
+        pytest.param(
+            "FROM debian AS base\nRUN apt-get update && apt-get install -y a\n"
+            "FROM base AS one\nRUN apt-get update && apt-get install -y b"
+            " && rm -rf /var/lib/apt/lists/*\n"
+            "FROM base\nRUN apt-get install -y c\n",
+            6,
+            id="a sibling stage still reads them",
+        ),
+    ],
+)
+def test_scan_goes_on_past_what_does_not_replace_the_lists(src: str, line: int) -> None:
+    assert _fix(src) == src
+    [(message, fixable)] = [f for f in _findings(src) if "line" in f[0]]
+    assert not fixable
+    assert f"(no fix: line {line} reads the lists without apt-get update)" in message
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            "FROM debian\nRUN apt-get install -y --only-upgrade ca-certificates\n",
+            id="only-upgrade without update",
+        ),
+        pytest.param(
+            "FROM debian\nRUN echo 'APT::Get::Assume-Yes \"true\";' > /etc/apt/apt.conf.d/y"
+            " && apt-get install curl\n",
+            id="known commands, none updates",
+        ),
+        pytest.param(
+            "FROM ubuntu\nRUN curl -fsSL https://example.com/key | apt-key add -"
+            " && apt-get install -y x\n",
+            id="apt-key does not update",
+        ),
+    ],
+)
+def test_no_finding_when_the_run_did_not_write_the_lists(src: str) -> None:
+    """The lists come from an earlier layer: an rm here saves nothing and breaks children."""
+    assert _findings(src) == []
+
+
+NO_FIX_FIXTURES = {
+    "no-fix-in-function": "install inside a function",
+    "no-fix-background": "runs in the background",
+    "no-fix-exit": "script ends with exit/exec",
+    "no-fix-other-user": "apt runs as another user",
+    "lists-needed-later": "line 3 reads the lists without apt-get update",
+}
+"""Golden cases where a reason for not fixing holds, with that reason; each has a
+twin where it does not (function-elsewhere, background-before-apt, exit-on-failure,
+sudo, lists-refreshed-later and lists-deleted-by-a-later-run)."""
+
+
+@pytest.mark.parametrize(("case", "reason"), NO_FIX_FIXTURES.items())
+def test_no_fix_fixture_gives_its_reason(case: str, reason: str) -> None:
+    src = (FIXTURES / f"{case}.in.Dockerfile").read_bytes().decode()
+    [finding] = check_text(src, [apt_lists_kept], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.message.endswith(f"(no fix: {reason})")
+
+
+def test_every_no_fix_fixture_is_asserted() -> None:
+    cases = {p.name.removesuffix(".in.Dockerfile") for p in FIXTURES.glob("no-fix-*.in.Dockerfile")}
+    assert cases <= set(NO_FIX_FIXTURES)
+
+
+def test_a_later_trigger_that_only_purges_reads_no_lists() -> None:
+    src = (
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+        "ONBUILD RUN apt-get purge -y --auto-remove curl && rm -rf /tmp/*\n"
+    )
+    assert _fix(src) == src.replace("install -y curl\n", f"install -y curl && {RM}\n")

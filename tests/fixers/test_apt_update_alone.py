@@ -50,6 +50,13 @@ def _findings(src: str) -> list[tuple[str, bool]]:
             id="cache mount",
         ),
         pytest.param("FROM debian\nRUN apt-get upgrade -y\n", id="no update"),
+        pytest.param(
+            "FROM debian\nRUN apt-get update; apt-get dist-clean\n", id="repository check"
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update && rm -rf /var/lib/apt/lists/*\n",
+            id="lists deleted in the RUN",
+        ),
     ],
 )
 def test_no_finding(src: str) -> None:
@@ -128,6 +135,16 @@ def test_fixes(src: str, expected: str) -> None:
             id="update RUN does more",
         ),
         pytest.param(
+            'FROM debian\nRUN apt-get update; [ -z "$CHECK" ] || apt-get dist-clean\n',
+            "RUN does more than the update",
+            id="lists deleted only sometimes",
+        ),
+        pytest.param(
+            'FROM debian\nRUN apt-get update && rm -rf "/var/lib/apt/lists/*"\n',
+            "RUN does more than the update",
+            id="quoted glob deletes nothing",
+        ),
+        pytest.param(
             "FROM debian\nRUN ! apt-get update\nRUN apt-get install -y x\n",
             "RUN does more than the update",
             id="negated",
@@ -204,3 +221,66 @@ def test_two_update_runs() -> None:
     ((message, fixable),) = _findings(expected)
     assert "next RUN does not install first" in message
     assert not fixable
+
+
+# ------------------------------------------------------------------ layout of the merge
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        pytest.param(
+            "FROM debian\n# lists\nRUN apt-get update\n\n# tools\nRUN apt-get install -y x\n",
+            "FROM debian\n# lists\n# tools\nRUN apt-get update && apt-get install -y x\n",
+            id="its comment goes down with it",
+        ),
+        pytest.param(
+            "FROM debian\n# lists\nRUN apt-get update\n\n\nRUN apt-get install -y x\n",
+            "FROM debian\n# lists\nRUN apt-get update && apt-get install -y x\n",
+            id="blank lines between go",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\n\n# tools\nRUN apt-get install -y x\n",
+            "FROM debian\n\n# tools\nRUN apt-get update && apt-get install -y x\n",
+            id="without a comment the blank line stays",
+        ),
+        pytest.param(
+            "FROM debian\n\nRUN apt-get update\n\nRUN apt-get install -y x\n",
+            "FROM debian\n\nRUN apt-get update && apt-get install -y x\n",
+            id="between blank lines one blank line stays",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update # lists\n\nRUN apt-get install -y x\n",
+            "FROM debian\n# lists\nRUN apt-get update && apt-get install -y x\n",
+            id="a trailing shell comment goes down too",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl \\\n"
+            "                       git\n",
+            "FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl \\\n"
+            "                       git\n",
+            id="aligned continuation keeps its column",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y \\\n    curl\n",
+            "FROM debian\nRUN apt-get update && apt-get install -y \\\n    curl\n",
+            id="indented continuation stays on the line",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN \\\n  apt-get install -y curl \\\n"
+            "                     git\n",
+            "FROM debian\nRUN \\\n  apt-get update && \\\n  apt-get install -y curl \\\n"
+            "                     git\n",
+            id="aligned under a continuation line",
+        ),
+        pytest.param(
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl &&\\\n"
+            "                       git\n",
+            "FROM debian\nRUN apt-get update &&\\\n    apt-get install -y curl &&\\\n"
+            "                       git\n",
+            id="the file's operator spacing",
+        ),
+    ],
+)
+def test_merge_layout(src: str, expected: str) -> None:
+    assert _fix(src) == expected

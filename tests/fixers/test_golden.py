@@ -10,6 +10,7 @@ again changes nothing.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,18 @@ import pytest
 from manifesto.cst import parse
 from manifesto.engine import EngineSettings, check_text, fix_text
 from manifesto.fixer import Fixer
+from manifesto.pins import LOCK_FILENAME, ImagePins, read_lock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fixers"
 SETTINGS = EngineSettings(unsafe_fixes=True)
+
+
+def _settings(name: str) -> EngineSettings:
+    """A folder's ``manifesto.lock`` is the pinning rules' source of truth (digests on)."""
+    lock = FIXTURES / name / LOCK_FILENAME
+    if not lock.exists():
+        return SETTINGS
+    return replace(SETTINGS, image_pins=ImagePins(read_lock(lock), write_digest=True))
 
 
 def _cases() -> list[tuple[str, Path]]:
@@ -49,7 +59,7 @@ def test_golden(name: str, case: Path) -> None:
     fixer = _fixer(name)
     before = _read(case)
     expected_path = case.with_name(case.name.replace(".in.", ".out."))
-    result = fix_text(before, [fixer], SETTINGS)
+    result = fix_text(before, [fixer], _settings(name))
     assert result.errors == ()
     if not expected_path.exists():
         assert result.output == before, "a must-not-change case changed"
@@ -58,7 +68,7 @@ def test_golden(name: str, case: Path) -> None:
     expected = _read(expected_path)
     assert result.output == expected
     assert parse(expected).render() == expected
-    again = fix_text(expected, [fixer], SETTINGS)
+    again = fix_text(expected, [fixer], _settings(name))
     assert again.output == expected, "fixing the expected output again changes it"
     assert again.applied == ()
 
@@ -68,10 +78,10 @@ def test_golden_findings_match_changes(name: str, case: Path) -> None:
     """A case that changes has at least one finding with a fix; fixed output has no fixable one."""
     fixer = _fixer(name)
     expected_path = case.with_name(case.name.replace(".in.", ".out."))
-    findings = check_text(_read(case), [fixer], SETTINGS)
+    findings = check_text(_read(case), [fixer], _settings(name))
     if expected_path.exists():
         assert any(f.violation.fix is not None for f in findings)
-        after = check_text(_read(expected_path), [fixer], SETTINGS)
+        after = check_text(_read(expected_path), [fixer], _settings(name))
         assert not any(f.violation.fix is not None for f in after)
 
 

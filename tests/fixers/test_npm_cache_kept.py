@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from manifesto.fixers import npm_cache_kept
 
@@ -10,6 +12,7 @@ from manifesto.cst import parse
 from manifesto.engine import EngineSettings, check_text, fix_text
 
 SETTINGS = EngineSettings(unsafe_fixes=True)
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fixers" / "npm_cache_kept"
 NODE = "FROM node:20\n"
 CLEAN = "npm cache clean --force"
 
@@ -123,9 +126,6 @@ def test_fixes(run: str, expected: str) -> None:
             id="mount-env-cache",
         ),
         pytest.param(f"{NODE}ONBUILD RUN npm ci\n", id="onbuild"),
-        pytest.param(
-            "FROM node:20 AS b\nRUN npm ci\nFROM scratch\nCOPY --from=b /app /app\n", id="unshipped"
-        ),
         pytest.param(f'{NODE}RUN ["npm", "ci"]\n', id="exec-form"),
         pytest.param(f"{NODE}RUN npm ci &&\n", id="broken-shell"),
     ],
@@ -172,3 +172,106 @@ def test_published_peer_bug_never_happens() -> None:
     script = FixContext(out, tree).shell(tree.instructions[-1])
     assert script is not None
     assert not script.has_errors
+
+
+NO_FIX_FIXTURES = {
+    "other-user": "installs as another user, whose cache an appended command would miss",
+    "no-fix-home-differs": "HOME or the cache location differs for the install",
+    "uninstalled-later": "a later command may uninstall the package manager: "
+    "`apt-get purge -y --auto-remove npm`, it names npm",
+    "no-fix-virtual-holds-node": "a later command may uninstall the package manager: "
+    "`apk del .build-tools`, .build-tools holds nodejs",
+    "no-fix-virtual-declared-elsewhere": "a later command may uninstall the package manager: "
+    "`apk del .build-deps`, what .build-deps holds is not declared in this stage or the"
+    " stages it is built FROM",
+    "no-fix-exec": "the RUN may exit before an appended command",
+    "no-fix-quoted-program": "the program is not a plain path",
+    "no-fix-cache-option": "--cache: `npm cache clean` empties another",
+}
+"""Golden cases where a reason for not fixing holds, with that reason; each has a
+twin where it does not (other-user-elsewhere, home-from-env, virtual-build-deps,
+virtual-from-earlier-run, exit-on-failure, program-path, cache-option-on-a-mount)."""
+
+
+@pytest.mark.parametrize(("case", "reason"), NO_FIX_FIXTURES.items())
+def test_no_fix_fixture_gives_its_reason(case: str, reason: str) -> None:
+    src = (FIXTURES / f"{case}.in.Dockerfile").read_bytes().decode()
+    [finding] = check_text(src, [npm_cache_kept], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.message.endswith(f"({reason})")
+
+
+def test_every_no_fix_fixture_is_asserted() -> None:
+    cases = {p.name.removesuffix(".in.Dockerfile") for p in FIXTURES.glob("no-fix-*.in.Dockerfile")}
+    assert cases <= set(NO_FIX_FIXTURES)
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        pytest.param(
+            "FROM node:20-alpine\nRUN apk add --no-cache --virtual .node-gyp-deps g++ make"
+            " && npm ci && apk del .node-gyp-deps\n",
+            "FROM node:20-alpine\nRUN apk add --no-cache --virtual .node-gyp-deps g++ make"
+            f" && npm ci && apk del .node-gyp-deps && {CLEAN}\n",
+            id="virtual-named-after-node-holds-no-node",
+        ),
+        pytest.param(
+            "FROM node:20-alpine\nRUN apk add --no-cache -t build-deps g++ && npm ci"
+            " && apk del build-deps\n",
+            "FROM node:20-alpine\nRUN apk add --no-cache -t build-deps g++ && npm ci"
+            f" && apk del build-deps && {CLEAN}\n",
+            id="virtual-short-option-without-dot",
+        ),
+        pytest.param(
+            "FROM node:20-alpine\nRUN apk add --no-cache --virtual=.deps g++ && npm ci"
+            " && apk del --purge .deps\n",
+            "FROM node:20-alpine\nRUN apk add --no-cache --virtual=.deps g++ && npm ci"
+            f" && apk del --purge .deps && {CLEAN}\n",
+            id="virtual-equals-and-del-purge",
+        ),
+        pytest.param(
+            NODE + "RUN npm ci && apt-get purge -y python3 make\n",
+            NODE + f"RUN npm ci && apt-get purge -y python3 make && {CLEAN}\n",
+            id="apt-purge-of-named-other-packages",
+        ),
+    ],
+)
+def test_removals_that_keep_npm_are_fixed(src: str, expected: str) -> None:
+    assert fix(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "why"),
+    [
+        pytest.param(
+            "FROM alpine\nRUN apk add --no-cache --virtual .deps g++\n"
+            "RUN apk add --no-cache --virtual .deps nodejs npm\n"
+            "RUN npm ci && apk del .deps\n",
+            "`apk del .deps`, .deps holds nodejs",
+            id="virtual-declared-twice",
+        ),
+        pytest.param(
+            "FROM node:20-alpine\nRUN apk add --no-cache --virtual .deps $BUILD_DEPS"
+            " && npm ci && apk del .deps\n",
+            "`apk del .deps`, the packages of .deps are not in the file",
+            id="virtual-from-a-variable",
+        ),
+        pytest.param(
+            "FROM node:20-alpine AS tools\nRUN apk add --no-cache --virtual .deps g++\n"
+            "FROM node:20-alpine\nRUN npm ci && apk del .deps\n",
+            "`apk del .deps`, what .deps holds is not declared in this stage",
+            id="virtual-declared-in-another-stage",
+        ),
+        pytest.param(
+            NODE + "RUN npm ci && apt-get autoremove -y\n",
+            "`apt-get autoremove -y`, it also removes what was installed as a dependency",
+            id="apt-autoremove",
+        ),
+    ],
+)
+def test_removals_that_may_take_npm_are_reported(src: str, why: str) -> None:
+    assert fix(src) == src
+    [(message, fixable)] = findings(src)
+    assert not fixable
+    assert f"(a later command may uninstall the package manager: {why}" in message

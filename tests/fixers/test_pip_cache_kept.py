@@ -160,10 +160,6 @@ def test_fixes_with_context(before: str, run: str) -> None:
         pytest.param(f"{PY}RUN pipx install x && pipenv install\n", id="pipx-pipenv"),
         pytest.param(f"{PY}RUN uv pip install x\n", id="uv"),
         pytest.param(f"{PY}ONBUILD RUN pip install x\n", id="onbuild"),
-        pytest.param(
-            "FROM python:3 AS b\nRUN pip install x\nFROM scratch\nCOPY --from=b / /\n",
-            id="unshipped",
-        ),
     ],
 )
 def test_no_change(src: str) -> None:

@@ -137,9 +137,6 @@ def test_fixes(run: str, expected: str) -> None:
             f"{NODE}ENV YARN_ENABLE_GLOBAL_CACHE=false\nRUN yarn install\n", id="berry-env"
         ),
         pytest.param(f"{NODE}ONBUILD RUN yarn install\n", id="onbuild"),
-        pytest.param(
-            "FROM node:20 AS b\nRUN yarn\nFROM scratch\nCOPY --from=b /app /app\n", id="unshipped"
-        ),
         pytest.param(f'{NODE}RUN ["yarn", "install"]\n', id="exec-form"),
     ],
 )

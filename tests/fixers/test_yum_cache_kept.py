@@ -191,10 +191,11 @@ def test_later_cache_only_in_a_stage_built_from_it() -> None:
     assert _fix(text) == text
 
 
-def test_not_shipped_stage_is_left_alone() -> None:
+def test_not_shipped_stage_is_fixed_and_says_so() -> None:
     text = "FROM centos:7 AS build\nRUN yum install -y gcc\nFROM scratch\nCOPY --from=build /x /x\n"
-    assert _fix(text) == text
-    assert _reasons(text) == []
+    assert _fix(text) == text.replace("gcc\n", "gcc && yum clean all && rm -rf /var/cache/yum\n", 1)
+    (message,) = _reasons(text)
+    assert "stage `build` does not ship" in message
 
 
 def test_one_finding_per_run_spanning_the_first_pending_install() -> None:

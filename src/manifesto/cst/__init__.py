@@ -34,20 +34,26 @@ __all__ = [
 ]
 
 from manifesto.cst.stages import (
+    BaseImage,
     Stage,
+    StageGraph,
     global_args,
     is_windows,
     shipped_stages,
+    stage_graph,
     stage_named,
     stage_of,
     stages,
 )
 
 __all__ += [
+    "BaseImage",
     "Stage",
+    "StageGraph",
     "global_args",
     "is_windows",
     "shipped_stages",
+    "stage_graph",
     "stage_named",
     "stage_of",
     "stages",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
 
@@ -37,14 +38,30 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
         "end_location": location_json(d.end_location),
         "fix": None if d.fix is None else fix_json(d.fix),
         "url": d.url,
+        "reason": None if d.reason is None else {"slug": d.reason.slug, "text": d.reason.text},
     }
+
+
+# Characters JSON may carry raw but that a terminal obeys or that hide text (C1
+# controls, DEL, bidi and zero-width format characters, line separators), and
+# lone surrogates (undecodable bytes of a file name), which UTF-8 cannot encode:
+# they are written as \uXXXX escapes. A lone surrogate escape is valid JSON;
+# Python reads it back to the same name, stricter readers to U+FFFD.
+_ESCAPED = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escape_hostile(dumped: str) -> str:
+    # Such characters can only be inside strings, where any character may be escaped.
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped)
 
 
 def dump_document(value: object) -> str:
     """A whole JSON document: indented, keys in the order built, UTF-8 kept, newline-ended."""
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return _escape_hostile(json.dumps(value, indent=2, ensure_ascii=False)) + "\n"
 
 
 def dump_line(value: object) -> str:
     """One compact JSON value on one line (no newline)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _escape_hostile(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

@@ -8,6 +8,7 @@ from manifesto.diagnostics import Diagnostic
 from manifesto.edits import Applicability
 from manifesto.report._context import Context
 from manifesto.report._markup import styled
+from manifesto.terminal import printable
 
 FIXABLE_MARKER = "[*]"
 
@@ -18,10 +19,15 @@ def is_fixable(d: Diagnostic) -> bool:
 
 
 def header(d: Diagnostic, color: bool) -> str:
-    """``path:row:col: CODE [*] message``; ``[*]`` only for a safe fix."""
+    """``path:row:col: CODE [*] message``; ``[*]`` only for a safe fix.
+
+    The file name and the message (which may quote the file) reach a terminal:
+    their control characters are shown, not obeyed, and a newline in a name
+    does not split the line.
+    """
     colon = styled(":", "cyan", color)
     parts = [
-        styled(d.filename, "bold", color),
+        styled(printable(d.filename), "bold", color),
         colon,
         styled(str(d.location.row), None, color),
         colon,
@@ -33,7 +39,7 @@ def header(d: Diagnostic, color: bool) -> str:
     ]
     if is_fixable(d):
         parts += [styled(FIXABLE_MARKER, "cyan", color), " "]
-    parts.append(styled(d.message, None, color))
+    parts.append(styled(printable(d.message), None, color))
     return "".join(parts)
 
 

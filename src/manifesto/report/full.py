@@ -13,8 +13,10 @@
       = help: Delete the apt lists in the RUN that fetched them
 
 With ``show_fix_diff`` the fix follows as a line diff of the lines it touches.
-Tabs show as four spaces and control characters as their Unicode pictures, so the
-carets line up; caret widths count terminal cells (wide characters take two).
+Tabs show as four spaces and every other character a terminal would obey is made
+visible (:func:`manifesto.terminal.printable`: ESC as ``␛``, a bidi override as
+``\u202e``), so that a file cannot rewrite the screen and the carets line up;
+caret widths count terminal cells (wide characters take two).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from manifesto.report._context import Context
 from manifesto.report._markup import styled
 from manifesto.report._source import SourceText, fix_hunk, last_row_of_span, split_lines
 from manifesto.report.concise import header
+from manifesto.terminal import printable
 
 CONTEXT_LINES = 2
 """Unmarked lines shown before and after the marked ones."""
@@ -51,18 +54,7 @@ FIX_TITLES = MappingProxyType(
 
 def display(text: str) -> str:
     """``text`` as it should reach a terminal: tabs expanded, control characters pictured."""
-    out: list[str] = []
-    for ch in text:
-        code = ord(ch)
-        if ch == "\t":
-            out.append("    ")
-        elif code < 0x20:
-            out.append(chr(0x2400 + code))
-        elif code == 0x7F:
-            out.append("\u2421")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return printable(text.replace("\t", "    "))
 
 
 def _source_line(gutter: str, text: str, color: bool) -> str:
@@ -165,7 +157,7 @@ def block(d: Diagnostic, ctx: Context) -> list[str]:
     if d.fix is not None:
         if d.fix.message:
             help_line = " " * width + " = " + styled("help", "bold", color) + ": "
-            out.append(help_line + styled(d.fix.message, None, color))
+            out.append(help_line + styled(printable(d.fix.message), None, color))
         if ctx.show_fix_diff and source is not None:
             diff = fix_diff(d.fix, source, color)
             if diff:

@@ -4,7 +4,9 @@
 
 Escaping is the runner's: in the message ``%``, ``\\r`` and ``\\n`` become
 ``%25``, ``%0D`` and ``%0A``; property values additionally have ``:`` and ``,``
-as ``%3A`` and ``%2C``. Columns are character columns, end exclusive.
+as ``%3A`` and ``%2C``. Columns are character columns, end exclusive. The
+runner has no escape for other control characters, and the log renders ANSI
+sequences, so those are made visible first (:func:`manifesto.terminal.printable`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Sequence
 
 from manifesto.diagnostics import Diagnostic
 from manifesto.report._context import Context
+from manifesto.terminal import printable
 
 
 def escape_data(text: str) -> str:
+    text = printable(text, "\r\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -3,7 +3,8 @@
 Each object has, in this order: ``code``, ``name``, ``message``, ``filename``,
 ``location`` and ``end_location`` (``{row, column}``, 1-based character columns,
 end exclusive), ``fix`` (``{applicability, message, edits: [{content, location,
-end_location}]}`` or null) and ``url`` (null when the rule has none).
+end_location}]}`` or null), ``url`` (null when the rule has none) and ``reason``
+(``{slug, text}``: why there is no fix, when the rule says; else null).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@
   in), ``level`` ``warning``, the message and one physical location; a fix
   becomes ``fixes[0]`` with one ``artifactChange`` whose ``replacements`` each
   have a ``deletedRegion`` and always an ``insertedContent`` (``""`` for a
-  deletion), and ``properties.applicability``.
+  deletion), and ``properties.applicability``. A finding without a fix has
+  ``properties.reason`` (``{slug, text}``) when its rule says why.
 * ``artifactLocation.uri`` is the path as given, with ``/`` separators and
   percent-encoded as a URI reference needs (``Dockerfile`` stays ``Dockerfile``,
   a space becomes ``%20``); an absolute path becomes a ``file://`` URI.
@@ -48,7 +49,8 @@ def artifact_uri(filename: str) -> str:
     if path.is_absolute():
         return path.as_uri()
     posix = filename.replace(os.sep, "/") if os.sep != "/" else filename
-    return quote(posix, safe="/")
+    # Bytes of a name that are not UTF-8 (surrogate escapes) are percent-encoded as themselves.
+    return quote(posix.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def region(start: Location, end: Location) -> dict[str, object]:
@@ -116,6 +118,8 @@ def result(d: Diagnostic, rule_index: int | None) -> dict[str, object]:
     ]
     if d.fix is not None and d.fix.edits:
         out["fixes"] = [sarif_fix(d.fix, uri)]
+    if d.reason is not None:
+        out["properties"] = {"reason": {"slug": d.reason.slug, "text": d.reason.text}}
     return out
 
 
