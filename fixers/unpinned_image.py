@@ -88,6 +88,7 @@ from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.image_refs import ImageUse, image_uses
 from manifesto.images import ImageRef
 from manifesto.pins import ImagePins
+from manifesto.reasons import no_fix
 
 INFO = RuleInfo(
     code="MF301",
@@ -189,13 +190,20 @@ def _violation(
     use: ImageUse, message: str, target: ImageRef | None = None, title: str = ""
 ) -> Violation:
     if target is None:
-        return Violation(INFO.code, message, use.span.start, use.span.end)
+        return Violation(
+            INFO.code,
+            message,
+            use.span.start,
+            use.span.end,
+            reason=no_fix("no pin is known (no lock entry, and --resolve was not asked)"),
+        )
     if use.edit is None:
         return Violation(
             INFO.code,
             f"{message}; write it as `{target}` (not written in one piece: edit it by hand)",
             use.span.start,
             use.span.end,
+            reason=no_fix("the reference is not written in one piece: edit it by hand"),
         )
     if use.arg is not None:
         title += f" in the default of ARG {use.arg}"

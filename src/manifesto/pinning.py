@@ -171,6 +171,7 @@ def settings_with_pins(
 
 
 def _texts(jobs: Iterable[Job]) -> Iterable[str]:
+    from manifesto.runner import confined_path
     from manifesto.source import SourceError, read_source
 
     for job in jobs:
@@ -178,7 +179,8 @@ def _texts(jobs: Iterable[Job]) -> Iterable[str]:
             yield job.stdin_text
             continue
         try:
-            yield read_source(job.path, job.display)
+            # the same checks as the job itself: inside the tree, within the size limit
+            yield read_source(confined_path(job), job.display, job.settings.max_file_size)
         except (SourceError, OSError):
             continue  # the job itself reports it
 

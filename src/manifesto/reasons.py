@@ -152,6 +152,16 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"\S+ comes before the install",
     ),
     _entry(
+        "no-pin-known",
+        "no pin is known for the image: no lock entry, and --resolve was not asked",
+        r"no pin is known",
+    ),
+    _entry(
+        "reference-not-literal",
+        "the image reference is not written in one piece (quotes, text around a variable)",
+        r"the reference is not written in one piece",
+    ),
+    _entry(
         "next-run-not-mergeable",
         "the next RUN cannot take the update exactly (flags, heredoc, several statements, ...)",
         r"next RUN ",
