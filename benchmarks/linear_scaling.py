@@ -35,6 +35,17 @@ def chained_commands(n: int) -> str:
     return f"FROM debian:12\nRUN set -e; \\\n{lines}    true\n"
 
 
+def package_list_runs(n: int) -> str:
+    """``n`` two-line RUNs without a joint of their own: fixed in the file's style."""
+    return "FROM debian:12\n" + "RUN apt-get update && apt-get install -y \\\n    curl\n" * n
+
+
+def statements_in_one_run(n: int) -> str:
+    """One RUN of ``n`` ``;``-separated installs under ``set -e`` (a fix for each)."""
+    lines = "".join(f"    apt-get install -y package-{i}; \\\n" for i in range(n))
+    return f"FROM debian:12\nRUN set -e; apt-get update; \\\n{lines}    true\n"
+
+
 def heredocs(n: int) -> str:
     """``n`` here-documents: RUN scripts and COPY bodies."""
     body = "".join(
@@ -72,6 +83,8 @@ GENERATORS: dict[str, tuple[Callable[[int], str], int, str]] = {
     # name: (generator, starting count, unit)
     "continuation_lines": (continuation_lines, 2_000, "line"),
     "chained_commands": (chained_commands, 1_000, "command"),
+    "statements_in_one_run": (statements_in_one_run, 250, "statement"),
+    "package_list_runs": (package_list_runs, 64, "RUN"),
     "heredocs": (heredocs, 500, "heredoc"),
     "plain_instructions": (plain_instructions, 2_000, "instruction"),
     "fixable_runs": (fixable_runs, 64, "RUN"),

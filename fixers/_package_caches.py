@@ -91,7 +91,7 @@ def stage_note(ctx: FixContext, ins: Instruction) -> str:
     stage = ctx.stage_of(ins)
     if stage is None or ctx.is_shipped(ins):
         return ""
-    name = f"`{stage.name}`" if stage.name else str(stage.index)
+    name = f"`{stage.name_as_written}`" if stage.name_as_written else str(stage.index)
     return f" (stage {name} does not ship: this saves build cache and CI disk, not image size)"
 
 

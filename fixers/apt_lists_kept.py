@@ -423,9 +423,13 @@ def _in_background(script: ShellScript, command: Command) -> bool:
     the background before apt (``dockerd & apt-get ...``) does not count."""
     if command.operator_after == "&":
         return True
-    return any(
-        st.terminator == "&" and any(c is command for c in st.commands) for st in script.statements
-    )
+    # The statement holding the command, found by index: a scan of every statement
+    # for every apt command is quadratic in a long script.
+    statement = script.statement_of(command)
+    if statement is None or statement.terminator != "&" or not statement.commands:
+        return False
+    at = command.index - statement.commands[0].index
+    return 0 <= at < len(statement.commands) and statement.commands[at] is command
 
 
 def _ends_with_exit(script: ShellScript) -> bool:

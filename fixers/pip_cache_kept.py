@@ -27,8 +27,10 @@ After:
 Safe. `--no-cache-dir` changes where pip keeps downloads, not what it installs:
 the same requirements resolve against the same index, and a wheel built from a
 source distribution is built again instead of reused from the cache. The flag goes
-right after `install`, one space, no other byte touched. `pip install --upgrade pip`
-installs too, so it is fixed as well.
+right after `install`, one space; continuation lines aligned under a word the flag
+pushes right (`pip3 install lxml \\` over `             aioxmpp \\`) move right with
+it, and no other byte is touched. `pip install --upgrade pip` installs too, so it
+is fixed as well.
 
 No finding when no cache is kept or the author already chose: `--no-cache-dir` (or
 an abbreviation pip accepts, such as `--no-cache`) anywhere on the command line;
@@ -68,7 +70,8 @@ from collections.abc import Iterator
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.diagnostics import RuleInfo
-from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.edits import Applicability, Fix, Violation
+from manifesto.layout import insert_option
 from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript, Word
 
@@ -286,7 +289,7 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
             word.end,
             Fix(
                 "Insert `--no-cache-dir` after `pip install`",
-                (Edit.insert(word.end, " --no-cache-dir"),),
+                insert_option(ctx.text, word.end, " --no-cache-dir", command.end).edits,
                 Applicability.SAFE,
             ),
         )

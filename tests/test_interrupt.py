@@ -160,26 +160,37 @@ def test_kill_9_leaves_no_worker_and_no_torn_file(
 def test_ctrl_c_stops_every_process_within_a_second(
     tmp_path: Path, sample: tuple[Snapshot, Snapshot, int]
 ) -> None:
-    old, new, _ = sample
+    old, new, reference_code = sample
+    changed = sum(old[name] != new[name] for name in old)
     tree = tmp_path / "tree"
-    _restore(tree, old)
-    process = _start(tree)
-    try:
-        _wait_for_workers(process)
-        time.sleep(random.uniform(0.0, 0.5))
-        os.killpg(process.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
-        interrupted = time.monotonic()
-        code = process.wait(timeout=10)
-        survivors = _wait_until_gone(process.pid, seconds=10)
-        stopped_after = time.monotonic() - interrupted
-    finally:
-        for pid in _group(process.pid):
-            os.kill(pid, signal.SIGKILL)
-    assert survivors == []
-    assert code == 130
-    # typically 0.1 s: SIGTERM to the workers at once, SIGKILL after a second; the
-    # margin is for a loaded machine's scheduling, not for work done after Ctrl-C
-    assert stopped_after < 2.5, f"took {stopped_after:.2f} s to stop"
-    _assert_old_or_new(tree, old, new, "after Ctrl-C")
-    # workers hold SIGTERM back while a temporary file exists: none is left
-    assert _temporaries(tree) == []
+    for _attempt in range(5):
+        _restore(tree, old)
+        process = _start(tree)
+        try:
+            _wait_for_workers(process)
+            time.sleep(random.uniform(0.0, 0.2))
+            if process.poll() is not None:
+                continue  # the run was over before Ctrl-C: nothing to interrupt, try again
+            os.killpg(process.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
+            interrupted = time.monotonic()
+            code = process.wait(timeout=10)
+            survivors = _wait_until_gone(process.pid, seconds=10)
+            stopped_after = time.monotonic() - interrupted
+        finally:
+            for pid in _group(process.pid):
+                os.kill(pid, signal.SIGKILL)
+        assert survivors == []
+        new_files = _assert_old_or_new(tree, old, new, "after Ctrl-C")
+        # workers hold SIGTERM back while a temporary file exists: none is left
+        assert _temporaries(tree) == []
+        if code not in (130, -signal.SIGINT):
+            # the signal landed as the run ended: it must then have finished normally
+            assert (code, new_files) == (reference_code, changed)
+            continue
+        # 130 from the handler; -SIGINT when the signal lands while the interpreter
+        # shuts down (it restores the default action then): a shell shows 130 for both
+        # typically 0.1 s: SIGTERM to the workers at once, SIGKILL after a second; the
+        # margin is for a loaded machine's scheduling, not for work done after Ctrl-C
+        assert stopped_after < 2.5, f"took {stopped_after:.2f} s to stop"
+        return
+    pytest.fail("every run finished before Ctrl-C: the sample is too small to interrupt")

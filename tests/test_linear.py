@@ -55,6 +55,15 @@ def continuation_lines(n: int) -> str:
     return f"FROM debian:12\nRUN apt-get update && apt-get install -y \\\n{lines}    curl\n"
 
 
+def package_list_runs(n: int) -> str:
+    return "FROM debian:12\n" + "RUN apt-get update && apt-get install -y \\\n    curl\n" * n
+
+
+def statements_in_one_run(n: int) -> str:
+    lines = "".join(f"    apt-get install -y package-{i}; \\\n" for i in range(n))
+    return f"FROM debian:12\nRUN set -e; apt-get update; \\\n{lines}    true\n"
+
+
 def heredocs(n: int) -> str:
     return "FROM debian:12\n" + "".join(
         f"RUN <<EOF\necho {i}\napt-get install -y curl\nEOF\nCOPY <<EOT /etc/f{i}\nx\nEOT\n"
@@ -110,6 +119,8 @@ def cpu_seconds(text: str, repeats: int) -> float:
         pytest.param(fixable_runs, 200, id="fixable-runs"),
         pytest.param(several_fixes_per_run, 80, id="several-fixes-per-run"),
         pytest.param(continuation_lines, 1_500, id="continuation-lines"),
+        pytest.param(statements_in_one_run, 300, id="statements-in-one-run"),
+        pytest.param(package_list_runs, 150, id="package-list-runs"),
         pytest.param(heredocs, 150, id="heredocs"),
         pytest.param(plain_instructions, 1_500, id="plain-instructions"),
     ],

@@ -7,6 +7,7 @@ import bisect
 import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.cst.stages import WINDOWS, BaseImage, Stage, StageGraph, stage_graph
@@ -15,6 +16,8 @@ from manifesto.pins import ImagePins
 from manifesto.shell import ShellCache, ShellScript, ShellSource, shell_options
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
+
+_T = TypeVar("_T")
 
 LINUX_PACKAGE_MANAGERS = frozenset(
     {
@@ -66,6 +69,7 @@ class FixContext:
     _order: _ImageOrder | None = None
     _match_memo: dict[Hashable, _Matches] = field(default_factory=dict)
     _shells: dict[int, tuple[Instruction, ShellScript | None]] = field(default_factory=dict)
+    _memo: dict[Hashable, object] = field(default_factory=dict)
     image_pins: ImagePins | None = None
     """The run's image pins (lock file, config, registry); None: no source of truth."""
 
@@ -231,6 +235,19 @@ class FixContext:
         the same order, lazily (see :meth:`earlier_matching`)."""
         return self._image_order().later(instruction, self._matches(predicate, key))
 
+    def cached(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, once per pass for ``key``: for an index a helper builds over the
+        whole file and then asks about each RUN (asking the file anew for every RUN
+        would be quadratic). ``key`` must name the helper and what the result is."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(_T, self._memo[key])
+
+    def is_earlier_in_image(self, item: Instruction, instruction: Instruction) -> bool:
+        """Whether ``item`` is one of :meth:`earlier_in_image` of ``instruction``, without
+        listing them."""
+        return self._image_order().is_earlier(item, instruction)
+
     def _image_order(self) -> _ImageOrder:
         if self._order is None:
             self._order = _ImageOrder(self.graph)
@@ -305,6 +322,17 @@ class _ImageOrder:
             for i in matches.of(st):
                 yield body[i]
 
+    def is_earlier(self, item: Instruction, instruction: Instruction) -> bool:
+        found = self._at(instruction)
+        item_stage = self._graph.stage_of(item)
+        item_position = self._position.get(id(item))
+        if found is None or item_stage is None or item_position is None:
+            return False  # a FROM is in no stage's instructions
+        stage, position = found
+        if item_stage.index == stage.index:
+            return position is None or item_position < position
+        return any(st.index == item_stage.index for st in self._graph.ancestors(stage))
+
     def later(self, instruction: Instruction, matches: _Matches) -> Iterator[Instruction]:
         found = self._at(instruction)
         if found is None:
@@ -322,12 +350,7 @@ class _ImageOrder:
     def _built_on(self, stage: Stage) -> tuple[Stage, ...]:
         found = self._builders.get(stage.index)
         if found is None:
-            graph = self._graph
-            found = tuple(
-                other
-                for other in graph.stages[stage.index + 1 :]
-                if graph.may_build_on(other, stage)
-            )
+            found = self._graph.built_on(stage)
             self._builders[stage.index] = found
         return found
 

@@ -14,10 +14,29 @@ or ``&& \\``) and the indentation of the chain's command lines, which is not
 the indentation of a package list continued under one of them. A RUN without a
 joint of its own takes the most common joint of the file's other RUNs, then a
 plain default (`` && \\`` and four spaces).
+
+Borrowed indentation is checked against the RUN's own lines
+(:func:`_borrowed_indent`). Where the RUN has continued *command lines* (a
+``while`` loop, its body, ``done``), the new command lines up with the
+shallowest of them. Where it only continues a package list under a chain kept on
+its first line, the file's other RUNs decide (their indentation stands even
+under a shallower list: it is how the file writes chained commands), but the
+made-up default goes no deeper than the list (``  rm -rf ...`` under a 2-space
+list, not four spaces). Column 0 is never borrowed: only a RUN whose own command
+lines start there gets a command at column 0.
+
+Escapes are lined up in a column only where the RUN really aligns them (most of
+its continued lines end their escape in one column, padded to reach it, see
+:func:`_aligned_escape_pad`); otherwise one blank goes before the escape.
+Blanks that end the line the command is appended to stay on that line.
+
+Options inserted into a command (:func:`insert_option`) move the continuation
+lines aligned under the words they push right, so a list stays lined up.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +51,9 @@ JOINING_OPERATORS = ("&&", "||", ";", "|")
 CHAIN_OPERATORS = frozenset({"&&", "||", ";"})
 """Operators that join the commands of a chain (a pipe ``|`` joins one command's parts)."""
 DEFAULT_INDENT = "    "
+_ALIGNED_LINES = 3
+"""The fewest continued lines ending their escape in one column that make a column
+when only one of them is padded to reach it."""
 
 _CODE_ROLES = (Role.FIRST, Role.CONTINUATION)
 
@@ -141,23 +163,61 @@ def joints(ins: Instruction, script: ShellScript) -> list[Joint]:
 def file_joint(ctx: FixContext, ins: Instruction, operator: str) -> Joint | None:
     """The joint most RUNs of the file use (other than ``ins``), for ``operator`` when
     some RUN breaks a line there, else for any operator; ties go to the nearest RUN."""
-    found: list[tuple[int, Joint]] = []
-    for other in ctx.tree.instructions:
-        if other is ins or other.keyword != "RUN":
-            continue
-        script = ctx.shell(other)
-        if script is None or script.has_errors:
-            continue
-        distance = abs(other.start - ins.start)
-        found.extend((distance, j) for j in joints(other, script))
-    if not found:
-        return None
-    same = [(d, j) for d, j in found if j.operator == operator]
-    pool = same or found
-    counts = Counter(j for _, j in pool)
-    nearest = {j: d for d, j in sorted(pool, key=lambda p: p[0], reverse=True)}
-    best = max(counts, key=lambda j: (counts[j], -nearest[j]))
-    return best.joining(operator)
+    # The file's joints are gathered once per pass: asked for each RUN that needs
+    # one, a walk over every other RUN would be quadratic in the RUNs.
+    return ctx.cached(("layout.file_joints",), lambda: _FileJoints(ctx)).best(ins, operator)
+
+
+class _FileJoints:
+    """Every joint of the file's RUNs, by kind: how often, where first, and where."""
+
+    def __init__(self, ctx: FixContext) -> None:
+        # joint -> its occurrences in file order: (sequence number, RUN start, RUN id)
+        self._where: dict[Joint, list[tuple[int, int, int]]] = {}
+        self._starts: dict[Joint, list[int]] = {}
+        self._own: dict[int, Counter[Joint]] = {}
+        seq = 0
+        for other in ctx.tree.instructions:
+            if other.keyword != "RUN":
+                continue
+            script = ctx.shell(other)
+            if script is None or script.has_errors:
+                continue
+            for joint in joints(other, script):
+                self._where.setdefault(joint, []).append((seq, other.start, id(other)))
+                self._starts.setdefault(joint, []).append(other.start)
+                self._own.setdefault(id(other), Counter())[joint] += 1
+                seq += 1
+
+    def best(self, ins: Instruction, operator: str) -> Joint | None:
+        own = self._own.get(id(ins), Counter())
+        counts = {j: len(w) - own[j] for j, w in self._where.items() if len(w) > own[j]}
+        if not counts:
+            return None
+        pool = [j for j in counts if j.operator == operator] or list(counts)
+        # max() keeps the first of equals: the joint met first in the file (ins aside)
+        pool.sort(key=lambda j: next(seq for seq, _, at in self._where[j] if at != id(ins)))
+        best = max(pool, key=lambda j: (counts[j], -self._nearest(j, ins)))
+        return best.joining(operator)
+
+    def _nearest(self, joint: Joint, ins: Instruction) -> int:
+        """The distance from ``ins`` to the nearest other RUN with ``joint``."""
+        where, starts = self._where[joint], self._starts[joint]
+        at = bisect.bisect_left(starts, ins.start)
+        best: int | None = None
+        left = at - 1
+        while left >= 0 and where[left][2] == id(ins):
+            left -= 1
+        if left >= 0:
+            best = ins.start - starts[left]
+        right = at
+        while right < len(where) and where[right][2] == id(ins):
+            right += 1
+        if right < len(where):
+            distance = starts[right] - ins.start
+            best = distance if best is None else min(best, distance)
+        assert best is not None  # counts[joint] > 0: another RUN has it
+        return best
 
 
 def append_command(
@@ -175,9 +235,14 @@ def append_command(
     the first line, the other lines continue a package list) is joined like the
     other RUNs of the file when ``ctx`` is given, else `` && \\`` with the
     indentation of four spaces past the RUN line. Where the RUN's continued lines
-    line their escapes up in one column, the escape put on its last line joins them.
+    line their escapes up in one column, the escape put on its last line joins them
+    (see :func:`_aligned_escape_pad`); a RUN without a joint of its own is indented
+    as :func:`_borrowed_indent` says. Blanks that end the line where the script
+    ends stay where they are: the insertion goes after them (taking their place in
+    the new text's leading blanks), so they neither move to the end of the new line
+    nor add up.
     """
-    return _append(ins, script, command, ctx, align=True)
+    return _after_trailing_blanks(ins, script, _append(ins, script, command, ctx, align=True))
 
 
 def _append(
@@ -207,6 +272,9 @@ def _append(
     aligned = _aligned_escape_pad(ins, lines, at, joint) if align else None
     if aligned is not None:
         joint = replace(joint, before_escape=aligned)
+    elif len(joint.before_escape.expandtabs()) >= 2:
+        # padding copied from a joint of an aligned block lines up with nothing here
+        joint = replace(joint, before_escape=" ")
     return Edit.insert(at, joint.render(style.escape, style.newline, first_indent, command))
 
 
@@ -218,26 +286,57 @@ def append_commands(
     is aligned on the RUN's own last line only (the new lines are not padded)."""
     first = _append(ins, script, commands[0], ctx, align=True)
     rest = [_append(ins, script, command, ctx, align=False).content for command in commands[1:]]
-    return Edit.insert(first.start, first.content + "".join(rest))
+    return _after_trailing_blanks(
+        ins, script, Edit.insert(first.start, first.content + "".join(rest))
+    )
+
+
+def _after_trailing_blanks(ins: Instruction, script: ShellScript, edit: Edit) -> Edit:
+    """``edit`` (an insertion where the script ends) moved past the blanks that end
+    that line, its own leading blanks shortened by as many: ``swig `` + ``&& \\``
+    rather than ``swig && \\`` + a new line ending in the old blank."""
+    at = edit.start
+    if script.script_heredoc is not None:
+        body = script.script_heredoc.body
+        rest = body.text[at - body.start :].split("\n", 1)[0].rstrip("\r")
+    else:
+        lines = _code_lines(ins)
+        line = lines[_line_index([ln.start for ln in lines], at)]
+        rest = line.content[at - line.start :] if line.start <= at <= line.content_end else ""
+    if not rest or rest.strip(" \t"):
+        return edit
+    content = edit.content
+    shortened = min(len(content) - len(content.lstrip(" \t")), len(rest))
+    return Edit.insert(at + len(rest), content[shortened:])
 
 
 def _aligned_escape_pad(ins: Instruction, lines: list[Line], at: int, joint: Joint) -> str | None:
     """The blanks that put the escape of the RUN's last line in the column where its
-    other lines put theirs (``rsync             \\``), when they line them up: two or
-    more lines share the column and at least one pads to reach it."""
+    other lines put theirs (``rsync             \\``), when the RUN really lines them
+    up: most of its continued lines end their escape in one column, and either at
+    least three do with one of them padded (two blanks or more) to reach it, or two
+    do and both are padded. Lines that merely happen to be as long are no column:
+    a coincidence pads neither (two padded lines already show the intent, as in a
+    three-package list under an install line)."""
     columns: Counter[int] = Counter()
-    padded = False
-    for line in lines[1:-1]:
+    padded: Counter[int] = Counter()
+    continued = 0
+    for line in lines[:-1]:
         body = _without_escape(line.content, ins.escape)
         if body is None:
             continue
         code, blanks = body
-        columns[len((code + blanks).expandtabs())] += 1
-        padded = padded or len(blanks) >= 2
-    if not columns or not padded:
+        column = len((code + blanks).expandtabs())
+        continued += 1
+        columns[column] += 1
+        if len(blanks.expandtabs()) >= 2:
+            padded[column] += 1
+    if not columns:
         return None
     column, count = columns.most_common(1)[0]
-    if count < 2:
+    if 2 * count <= continued or not (
+        (count >= _ALIGNED_LINES and padded[column] >= 1) or padded[column] >= 2
+    ):
         return None
     last = lines[-1]
     head = last.content[: at - last.start]
@@ -258,11 +357,77 @@ def chain_joint(
     if own:
         same = [j for j in own if j.operator == operator]
         return (same or own)[-1].joining(operator)
-    if ctx is not None:
-        found = file_joint(ctx, ins, operator)
-        if found is not None:
-            return found
-    return _default_joint(ins, operator)
+    found = file_joint(ctx, ins, operator) if ctx is not None else None
+    if found is not None:
+        return replace(found, indent=_borrowed_indent(ins, script, found.indent, capped=False))
+    default = _default_joint(ins, operator)
+    return replace(default, indent=_borrowed_indent(ins, script, default.indent, capped=True))
+
+
+def _borrowed_indent(ins: Instruction, script: ShellScript, borrowed: str, *, capped: bool) -> str:
+    """The indentation for a chain command in a RUN without a joint of its own, given
+    the one ``borrowed`` from the file's other RUNs or the default (``capped``).
+
+    The RUN's continued lines are of two kinds: *command lines*, which start a
+    command or a shell keyword (``while read ...; do``, a command nested in the
+    loop, ``done``), and *argument lines*, which go on with the words of a command
+    begun on an earlier line (a package list). When the RUN has command lines, the
+    new command lines up with the shallowest of them: another RUN's indentation
+    does not apply (column 0 copied from a RUN written that way put the command
+    out of its own block). When it has only argument lines (its whole chain is on
+    the first line), the file's other RUNs say where chained commands go, and that
+    stands even under a shallower package list; the made-up default, though, goes
+    no deeper than the shallowest argument line (four spaces under a 2-space list
+    read as part of the list). Column 0 is taken only from the RUN's own command
+    lines: borrowed, or where the package list starts there, the default
+    indentation is used instead.
+    """
+    commands, arguments = _continued_indents(ins, script)
+    if commands:
+        return min(commands, key=_width)
+    indent = borrowed
+    if capped and arguments:
+        shallowest = min(arguments, key=_width)
+        if 0 < _width(shallowest) < _width(indent):
+            indent = shallowest
+    if _width(indent) == 0:
+        tabs = any(ln.content.startswith("\t") for ln in _code_lines(ins)[1:])
+        indent = "\t" if tabs else DEFAULT_INDENT
+    return indent
+
+
+def _continued_indents(ins: Instruction, script: ShellScript) -> tuple[list[str], list[str]]:
+    """The indentation (relative to the RUN's first line) of its command lines and of
+    its argument lines (see :func:`_borrowed_indent`)."""
+    lines = _code_lines(ins)
+    if len(lines) < 2:
+        return [], []
+    first_indent = _leading(lines[0].content)
+    starts = [c.start for c in script.commands]
+    # the furthest end among the commands that start before each point: a line whose
+    # first word lies before it continues a command (nested ones included)
+    reach: list[int] = []
+    for command in script.commands:
+        reach.append(max(command.end, reach[-1]) if reach else command.end)
+    commands: list[str] = []
+    arguments: list[str] = []
+    for line in lines[1:]:
+        indent = _leading(line.content)
+        rest = line.content[len(indent) :]
+        if not rest or rest.rstrip(" \t") == ins.escape:
+            continue
+        at = line.start + len(indent)
+        before = bisect.bisect_left(starts, at)
+        relative = indent[len(first_indent) :] if indent.startswith(first_indent) else indent
+        if before and reach[before - 1] > at:
+            arguments.append(relative)
+        else:
+            commands.append(relative)
+    return commands, arguments
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs())
 
 
 def aligned_under(content: str, first: int, below: Sequence[Line]) -> bool:
@@ -279,6 +444,54 @@ def aligned_under(content: str, first: int, below: Sequence[Line]) -> bool:
         if body and len(ln.content[: len(ln.content) - len(body)].expandtabs()) in starts:
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class OptionInsertion:
+    """An option put into a command, and the continuation lines moved right with it."""
+
+    edits: tuple[Edit, ...]
+    """The insertion first, then one insertion of blanks per moved line (in offset order)."""
+    shift: str
+    """The blanks put in front of each moved line (empty when none moves)."""
+    moved: frozenset[int]
+    """The file offsets where the moved lines start."""
+
+
+def insert_option(text: str, at: int, content: str, command_end: int) -> OptionInsertion:
+    """``content`` (`` --no-cache-dir``, or ``--no-install-recommends `` before a word)
+    inserted at file offset ``at`` of ``text``, keeping a list aligned.
+
+    The continued lines of the command (up to ``command_end``) that start in the
+    column of a word the insertion pushes right (``pip3 install lxml \\`` over
+    ``             aioxmpp \\``) move right by as much, so the list stays lined up
+    under it. Nothing moves when blanks before ``at`` hold a tab (the columns are
+    then the reader's tab width, not ours) or no line is aligned so.
+    """
+    edit = Edit.insert(at, content)
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line = text[line_start : line_end if line_end != -1 else len(text)].rstrip("\r")
+    column = at - line_start
+    below: list[Line] = []
+    start = line_end + 1
+    while 0 < start < command_end:
+        end = text.find("\n", start)
+        end = end if end != -1 else len(text)
+        below.append(Line(start, 0, text[start:end].rstrip("\r"), ""))
+        start = end + 1
+    if "\t" in line[:column] or not aligned_under(line, column, below):
+        return OptionInsertion((edit,), "", frozenset())
+    pushed = {i for i in range(column, len(line)) if line[i] not in " \t" and line[i - 1] in " \t"}
+    moved = [
+        ln.start
+        for ln in below
+        if ln.content.strip() and len(ln.content) - len(ln.content.lstrip(" ")) in pushed
+    ]
+    shift = " " * len(content)
+    return OptionInsertion(
+        (edit, *(Edit.insert(start, shift) for start in moved)), shift, frozenset(moved)
+    )
 
 
 def _default_joint(ins: Instruction, operator: str) -> Joint:
@@ -343,11 +556,9 @@ def _code_lines(ins: Instruction) -> list[Line]:
 
 
 def _line_index(starts: list[int], offset: int) -> int:
-    k = 0
-    for i, start in enumerate(starts):
-        if start <= offset:
-            k = i
-    return k
+    # Bisection over the (ascending) line starts: asked for every command of a RUN,
+    # a scan would be quadratic in a RUN of thousands of lines.
+    return max(bisect.bisect_right(starts, offset) - 1, 0)
 
 
 def _leading(text: str) -> str:

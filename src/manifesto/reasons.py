@@ -133,6 +133,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"hidden options",
     ),
     _entry(
+        "pip-build-recommends",
+        "python3-pip's recommended compiler and headers may be needed by a later pip install",
+        r"python3?-pip recommends",
+    ),
+    _entry(
         "apk-update-kept",
         "`apk update` writes an index that nothing removes",
         r"`apk update` leaves the package index",

@@ -265,9 +265,15 @@ class ShellScript:
 
     def statement_of(self, command: Command) -> Statement | None:
         """The top-level statement containing ``command``."""
-        for st in self.statements:
-            if any(c.index == command.index for c in st.commands):
-                return st
+        # Statements hold disjoint runs of ``commands`` in source order: the only
+        # candidate is the last statement starting at or before the command (a
+        # bisection, not a scan per command of a long script).
+        at = bisect.bisect_right(self.statements, command.start, key=_statement_start) - 1
+        if at < 0:
+            return None
+        st = self.statements[at]
+        if st.commands and st.commands[0].index <= command.index <= st.commands[-1].index:
+            return st
         return None
 
     def insertion_point_after(self, command: Command) -> int:
@@ -317,6 +323,10 @@ def _errexit_stops_at(statement: Statement) -> bool:
     if any(op in ("&&", "||") for op in statement.operators):
         return False
     return _COMPOUND_START.match(statement.text.lstrip()) is None
+
+
+def _statement_start(statement: Statement) -> int:
+    return statement.start
 
 
 # --------------------------------------------------------------------------- cache

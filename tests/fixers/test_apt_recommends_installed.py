@@ -221,7 +221,7 @@ def _ca_added(src: str) -> bool:
             id="git clone",
         ),
         pytest.param(
-            "FROM debian\nRUN apt-get install -y python3-pip git\n"
+            "FROM debian\nRUN apt-get install -y gcc python3-pip git\n"
             "RUN pip install git+https://x/y.git\n",
             id="pip runs git",
         ),
@@ -298,7 +298,8 @@ def test_ca_certificates_added(src: str) -> None:
             "FROM debian\nRUN curl https://x\nRUN apt-get install -y curl\n", id="fetch before"
         ),
         pytest.param(
-            "FROM debian\nRUN apt-get install -y python3-pip && pip install requests\n",
+            "FROM debian\nRUN apt-get install -y python3-pip"
+            " && pip install --only-binary :all: requests\n",
             id="pip",
         ),
         pytest.param(
@@ -418,3 +419,308 @@ def test_the_fix_says_why_it_adds_ca_certificates() -> None:
 )
 def test_ca_certificates_placement(src: str, expected: str) -> None:
     assert _fix(f"FROM debian\n{src}\n") == f"FROM debian\n{expected}\n"
+
+
+# ------------------------------------------------------------------ URLs through variables
+
+_CURL = "FROM debian\nRUN apt-get install -y curl\n"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            'ARG ROOT=https://x\nENV ROOT=$ROOT\nRUN U="$ROOT/y" && curl -fsSL "$U"\n',
+            id="ENV from ARG, then a RUN assignment",
+        ),
+        pytest.param(
+            'ENV ROOT=https://x\nRUN D="$ROOT/a" && U="$D/b" && curl -o f "$U"\n',
+            id="two RUN assignments deep",
+        ),
+        pytest.param('ARG ROOT\nRUN curl -O "$ROOT/y"\n', id="ARG without default"),
+        pytest.param(
+            'ENV HOST=x.org\nRUN export U="https://$HOST/y" && curl -O "$U"\n',
+            id="export with https in the value",
+        ),
+        pytest.param('RUN curl -O "${ROOT:-http://x}/y"\n', id="default of an unknown variable"),
+        pytest.param('ENV S=https\nRUN curl -O "$S://x/y"\n', id="scheme in a variable"),
+        pytest.param('RUN curl -O "$SCHEME://x/y"\n', id="unknown scheme"),
+        pytest.param("RUN U=$(printf 'http%s://x' s) && curl -O \"$U\"\n", id="printf"),
+        pytest.param('RUN curl -O "http$(printf s)://x/y"\n', id="substitution in the scheme"),
+        pytest.param('ENV U=http://x\nRUN curl -O "${U/http/https}"\n', id="pattern operator"),
+        pytest.param('RUN for u in a b; do curl -fsSLO "$u"; done\n', id="loop variable"),
+        pytest.param('RUN cat urls | while read -r u; do curl -O "$u"; done\n', id="read"),
+        pytest.param("RUN wget -q -i /urls.txt\n", id="URLs from a file"),
+        pytest.param(
+            'ENV U=https://x\nRUN curl -O "$U" && U=http://y && curl -O "$U"\n',
+            id="assigned in the RUN only after the fetch",
+        ),
+        pytest.param('RUN curl -fsSLo/tmp/out "$URL"\n', id="value attached to -o"),
+        pytest.param('RUN curl --url="$URL" -o out\n', id="--url="),
+        pytest.param(
+            "ARG ROOT=https://x\nFROM debian\nARG ROOT\nRUN apt-get install -y curl\n"
+            'RUN curl -O "$ROOT/y"\n',
+            id="stage ARG takes the global default",
+        ),
+    ],
+)
+def test_ca_certificates_added_for_a_url_that_may_be_https(src: str) -> None:
+    if not src.startswith("ARG ROOT=https://x\nFROM"):
+        src = _CURL + src
+    assert _ca_added(src)
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            'ARG ROOT=http://x\nENV ROOT=$ROOT\nRUN U="$ROOT/y" && curl -fsSL "$U"\n',
+            id="http through ENV, ARG and a RUN assignment",
+        ),
+        pytest.param(
+            'ENV M=http://mirror\nRUN curl -O "$M/${ARCH:-amd64}/$(uname -m).tgz"\n',
+            id="unknown parts after a known http scheme",
+        ),
+        pytest.param(
+            'RUN U=http://x/a && curl -fsSL -o "$DEST/a" -H "X: $TOKEN" "$U"\n',
+            id="unknown output file and header",
+        ),
+        pytest.param(
+            "ARG ROOT=http://x\nFROM debian\nARG ROOT\nRUN apt-get install -y curl\n"
+            'RUN curl -O "$ROOT/y"\n',
+            id="stage ARG takes the global http default",
+        ),
+        pytest.param(
+            'ENV ROOT=http://x\nRUN ROOT="$ROOT/sub" && curl -O "$ROOT/y"\n',
+            id="a RUN assignment that refers to its own ENV value",
+        ),
+    ],
+)
+def test_ca_certificates_not_added_for_a_url_proven_http(src: str) -> None:
+    if not src.startswith("ARG ROOT=http://x\nFROM"):
+        src = _CURL + src
+    assert not _ca_added(src)
+
+
+def test_a_global_arg_is_not_seen_by_a_stage_that_does_not_declare_it() -> None:
+    # Without ``ARG ROOT`` in the stage, $ROOT is not the global http default.
+    src = 'ARG ROOT=http://x\nFROM debian\nRUN apt-get install -y curl && curl -O "$ROOT/y"\n'
+    assert _ca_added(src)
+
+
+def test_env_wins_over_an_arg_of_the_same_name() -> None:
+    src = _CURL + 'ENV ROOT=https://x\nARG ROOT=http://y\nRUN curl -O "$ROOT/z"\n'
+    assert _ca_added(src)
+
+
+def test_a_cycle_of_variables_ends() -> None:
+    src = _CURL + 'ENV A=$B\nENV B=$A\nRUN X="$Y" && Y="$X" && curl -O "$X"\n'
+    assert _ca_added(src)
+
+
+# ------------------------------------------------------------------ dirmngr (keyserver use)
+
+
+def _adds(src: str, package: str) -> bool:
+    out = _fix(src)
+    return out.count(package) > src.count(package)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "gpg --batch --keyserver keyserver.ubuntu.com --recv-keys K",
+        "gpg --recv-key K",
+        "gpg --fetch-keys https://x/key.asc",
+        "gpg --search-keys someone@example.org",
+        "gpg --refresh-keys",
+        "gpg --locate-keys someone@example.org",
+        "gpg --auto-key-locate wkd --locate-external-keys someone@example.org",
+        "gpg2 --keyserver=hkp://k --recv-keys K",
+        "apt-key adv --keyserver keyserver.ubuntu.com --recv-keys K",
+        "sh -c 'gpg --recv-keys K'",
+        'for s in a b; do gpg --keyserver "$s" --recv-keys K && break; done',
+    ],
+)
+def test_dirmngr_added_for_a_keyserver_use(use: str) -> None:
+    src = f"FROM debian:12\nRUN apt-get install -y curl gpg\nRUN {use}\n"
+    assert _adds(src, "dirmngr")
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gpg && gpg --verify a.sig a\n",
+            id="no keyserver",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gnupg && gpg --recv-keys K\n",
+            id="gnupg depends on it",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gnupg2 && gpg --recv-keys K\n",
+            id="gnupg2 depends on gnupg",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gpg dirmngr && gpg --recv-keys K\n",
+            id="named",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gnupg\nRUN apt-get install -y gpg\n"
+            "RUN gpg --recv-keys K\n",
+            id="gnupg installed earlier in the image",
+        ),
+        pytest.param(
+            "FROM buildpack-deps:bookworm\nRUN apt-get install -y gpg && gpg --recv-keys K\n",
+            id="base ships gnupg",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN gpg --recv-keys K\nRUN apt-get install -y gpg\n",
+            id="use before the install",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y gpg\nONBUILD RUN gpg --recv-keys K\n",
+            id="ONBUILD",
+        ),
+    ],
+)
+def test_dirmngr_not_added(src: str) -> None:
+    assert NR in _fix(src)
+    assert not _adds(src, "dirmngr")
+
+
+def test_dirmngr_added_for_gnupg_on_stretch() -> None:
+    # Debian 9's gnupg only recommends dirmngr.
+    src = "FROM debian:stretch\nRUN apt-get install -y gnupg && gpg --recv-keys K\n"
+    assert _adds(src, "dirmngr")
+
+
+def test_the_fix_says_why_it_adds_ca_certificates_and_dirmngr() -> None:
+    src = "FROM debian:12\nRUN apt-get install -y curl gpg\nRUN curl -O https://x/a\n"
+    src += "RUN gpg --keyserver hkps://k --recv-keys K\n"
+    (finding,) = check_text(src, [apt_recommends_installed], SETTINGS)
+    assert finding.violation.fix is not None
+    assert finding.violation.fix.message == (
+        f"Insert {NR} after `apt-get install` and install ca-certificates, which the https"
+        " fetch on line 3 needs, and dirmngr, which the keyserver use on line 4 needs"
+    )
+    assert f"install -y {NR} {CA} curl dirmngr gpg\n" in _fix(src)
+
+
+# ------------------------------------------------------------------ python3-dev (pip builds)
+
+
+@pytest.mark.parametrize(
+    ("install", "expected"),
+    [
+        pytest.param("gcc python3-pip", "build-essential gcc python3-dev python3-pip", id="gcc"),
+        pytest.param(
+            "python3-pip build-essential",
+            "python3-dev python3-pip build-essential",
+            id="build-essential, unsorted",
+        ),
+        pytest.param(
+            "clang-15 python3-pip", "build-essential clang-15 python3-dev python3-pip", id="clang"
+        ),
+        pytest.param(
+            "g++ make python3-pip", "build-essential g++ make python3-dev python3-pip", id="g++"
+        ),
+    ],
+)
+def test_python3_dev_added_when_a_compiler_is_named(install: str, expected: str) -> None:
+    src = f"FROM ubuntu:22.04\nRUN apt-get install -y {install}\nRUN pip3 install crcmod\n"
+    assert f"install -y {NR} {expected}\n" in _fix(src)
+
+
+def test_a_compiler_installed_earlier_in_the_image_shows_the_intent() -> None:
+    src = (
+        "FROM ubuntu:22.04\nRUN apt-get install -y --no-install-recommends build-essential\n"
+        "RUN apt-get install -y python3-pip && pip3 install crcmod\n"
+    )
+    assert f"install -y {NR} python3-dev python3-pip &&" in _fix(src)
+
+
+def test_python_dev_for_python2_pip() -> None:
+    src = "FROM debian:buster\nRUN apt-get install -y gcc python-pip && pip install crcmod\n"
+    assert f"install -y {NR} build-essential gcc python-dev python-pip &&" in _fix(src)
+
+
+@pytest.mark.parametrize(
+    "pip",
+    [
+        "pip3 install crcmod",
+        "pip install -r requirements.txt",
+        "python3 -m pip install 'pywinrm[kerberos]'",
+        "python3 -m pip --no-cache-dir install x",
+        "pip3 --cache-dir /tmp install x",
+        "pip3 install -e .",
+        "pip3 install $PACKAGES",
+        "pip3 install --no-binary :all: x",
+        "pip3 install -U pip && pip3 install x",
+    ],
+)
+def test_reported_without_a_fix_when_no_compiler_is_named(pip: str) -> None:
+    src = f"FROM ubuntu:22.04\nRUN apt-get install -y python3-pip\nRUN {pip}\n"
+    assert _fix(src) == src
+    (finding,) = check_text(src, [apt_recommends_installed], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.slug == "pip-build-recommends"
+    assert "`pip install` on line 3 may need to build packages from source" in (
+        finding.violation.message
+    )
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip python3-dev\n"
+            "RUN pip3 install crcmod\n",
+            id="python3-dev named",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y libpython3.10-dev\n"
+            "RUN apt-get install -y python3-pip && pip3 install crcmod\n",
+            id="headers installed earlier",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip"
+            " && pip3 install --only-binary :all: numpy\n",
+            id="--only-binary :all:",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip"
+            " && pip3 install --no-index --find-links /wheels x\n",
+            id="--no-index",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip"
+            " && pip3 install /wheels/x-1.0-py3-none-any.whl\n",
+            id="local wheel",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip"
+            " && pip3 install -U pip setuptools==69 wheel\n",
+            id="packaging tools only",
+        ),
+        pytest.param(
+            "FROM python:3.12-slim\nRUN apt-get install -y python3-pip && pip install crcmod\n",
+            id="the base's own pip",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN pip3 install crcmod\nRUN apt-get install -y python3-pip\n",
+            id="pip before the install",
+        ),
+        pytest.param(
+            "FROM ubuntu:22.04\nRUN apt-get install -y python3-pip\n"
+            "ONBUILD RUN pip3 install crcmod\n",
+            id="ONBUILD",
+        ),
+    ],
+)
+def test_plain_flag_when_no_pip_build_follows(src: str) -> None:
+    out = _fix(src)
+    assert NR in out
+    assert out.replace(f" {NR}", "") == src

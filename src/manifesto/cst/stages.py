@@ -63,9 +63,15 @@ class Stage:
     @property
     def name(self) -> str | None:
         """The ``AS`` name, lower-cased as BuildKit compares it."""
+        written = self.name_as_written
+        return written.lower() if written is not None else None
+
+    @property
+    def name_as_written(self) -> str | None:
+        """The ``AS`` name in the file's own case (``getRuntime``), for messages."""
         vals, _ = buildkit_value(self.from_)
         if len(vals) >= 3 and vals[1].lower() == "as":
-            return vals[2].lower()
+            return vals[2]
         return None
 
     @property
@@ -128,6 +134,8 @@ class StageGraph:
     stage) and the stages it is built FROM, through the stages an unresolved FROM
     may name. A stage used only by ``COPY --from`` does not ship."""
     _by_instruction: dict[int, int] = field(repr=False, compare=False)
+    _children: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+    """For each stage, the later stages whose FROM names it (or may: a candidate)."""
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         index = self._by_instruction.get(id(instruction))
@@ -158,6 +166,19 @@ class StageGraph:
             self.may_build_on(self.stages[c], ancestor) for c in self.candidates[chain[0].index]
         )
 
+    def built_on(self, stage: Stage) -> tuple[Stage, ...]:
+        """The later stages built on ``stage``, directly or not, through a FROM that
+        names it or may (an unresolved one), in file order: ``may_build_on`` for all
+        of them at once, in time linear in the number of stages."""
+        seen: set[int] = set()
+        todo = list(self._children[stage.index]) if self._children else []
+        while todo:
+            index = todo.pop()
+            if index not in seen:
+                seen.add(index)
+                todo.extend(self._children[index])
+        return tuple(self.stages[i] for i in sorted(seen))
+
     def earlier_in_image(self, instruction: Instruction) -> tuple[Instruction, ...]:
         """The instructions whose ENV and files reach ``instruction``: every instruction
         of the stages its stage is built FROM, then its own stage up to it."""
@@ -182,9 +203,8 @@ class StageGraph:
         body = stage.instructions
         position = next((i for i, x in enumerate(body) if x is instruction), -1)
         out = list(body[position + 1 :])
-        for other in self.stages[stage.index + 1 :]:
-            if self.may_build_on(other, stage):
-                out.extend(other.instructions)
+        for other in self.built_on(stage):
+            out.extend(other.instructions)
         return tuple(out)
 
 
@@ -270,6 +290,10 @@ def stage_graph(tree: Dockerfile, target: str | None = None) -> StageGraph:
             # BuildKit refuses a name used twice; the nearest one is the best guess
             by_name[stage.name] = stage.index
     index = {id(ins): s.index for s in all_stages for ins in (s.from_, *s.instructions)}
+    children: list[list[int]] = [[] for _ in all_stages]
+    for child, (parent, maybe) in enumerate(zip(parents, candidates, strict=True)):
+        for named in ((parent,) if parent is not None else ()) + maybe:
+            children[named].append(child)
     graph = StageGraph(
         all_stages,
         tuple(resolved),
@@ -278,6 +302,7 @@ def stage_graph(tree: Dockerfile, target: str | None = None) -> StageGraph:
         tuple(bases),
         frozenset(),
         index,
+        tuple(tuple(c) for c in children),
     )
     return replace(graph, shipped=_shipped(graph, target))
 
