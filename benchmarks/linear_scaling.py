@@ -79,6 +79,14 @@ def many_stages(n: int) -> str:
     )
 
 
+def apk_virtual_runs(n: int) -> str:
+    """``n`` RUNs that each declare an apk virtual package, npm install, then delete it."""
+    return "FROM node:20-alpine\n" + "".join(
+        f"RUN apk add --no-cache --virtual .deps-{i} g++ make && npm ci && apk del .deps-{i}\n"
+        for i in range(n)
+    )
+
+
 GENERATORS: dict[str, tuple[Callable[[int], str], int, str]] = {
     # name: (generator, starting count, unit)
     "continuation_lines": (continuation_lines, 2_000, "line"),
@@ -90,6 +98,7 @@ GENERATORS: dict[str, tuple[Callable[[int], str], int, str]] = {
     "fixable_runs": (fixable_runs, 64, "RUN"),
     "several_fixes_per_run": (several_fixes_per_run, 32, "RUN"),
     "many_stages": (many_stages, 32, "stage"),
+    "apk_virtual_runs": (apk_virtual_runs, 64, "RUN"),
 }
 
 

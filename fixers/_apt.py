@@ -347,6 +347,57 @@ def mentions(command: Command, needle: str) -> bool:
     return any(needle in w.text for w in words_of(command))
 
 
+_INLINE_CODE_FLAGS = {
+    "node": frozenset({"-e", "--eval", "-p", "--print"}),
+    "nodejs": frozenset({"-e", "--eval", "-p", "--print"}),
+    "python": frozenset({"-c"}),
+}
+_PYTHON = re.compile(r"python(?:[23](?:\.\d+)?)?")
+_REACHES_OUT = re.compile(
+    r"subprocess|system|popen|spawn|exec|fork|child_process|worker_threads|cluster"
+    r"|runpy|pty|ctypes|importlib|__import__|\beval\b|\bFunction\b|\bcompile\b"
+    r"|require\s*\(\s*(?!['\"](?:fs|os|path|process)['\"]\s*\))|\bimport\s*\("
+)
+"""What lets inline code run another program or load code from a file: a process
+spawn (``subprocess``, ``os.system``, ``child_process``, ``exec``...), an ``eval`` of
+a built string, a ``require`` beyond a few built-in modules, a dynamic import."""
+_IMPORT = re.compile(r"\bfrom\s+([\w.]+)\s+import\b|\bimport\s+([\w.\s,]+)")
+_HARMLESS_MODULES = frozenset({"sys", "os", "platform", "json", "sysconfig", "struct"})
+"""Python modules an inline ``-c`` may import: they start nothing by being imported."""
+
+
+def _imports_only_harmless_modules(code: str) -> bool:
+    for match in _IMPORT.finditer(code):
+        if match.group(1) is not None:
+            names = [match.group(1)]
+        else:
+            names = [part.split()[0] for part in match.group(2).split(",") if part.split()]
+        if any(name.split(".")[0] not in _HARMLESS_MODULES for name in names):
+            return False
+    return True
+
+
+def evaluates_inline_code_only(command: Command) -> bool:
+    """``node -p "process.arch"``, ``python3 -c "import sys; print(...)"``: an
+    interpreter evaluating an expression written in the RUN, which neither starts
+    another program nor loads code from a file, so it cannot run ``apt-get update``
+    out of sight. The eval flag must come first (``node -r mod -e`` preloads a
+    module) and the code must be literal text."""
+    program = command.program
+    if program is None:
+        return False
+    flags = _INLINE_CODE_FLAGS.get("python" if _PYTHON.fullmatch(program) else program)
+    args = command.effective_args
+    if flags is None or len(args) < 2 or args[0].value not in flags:
+        return False
+    code = args[1].value
+    if code is None or APT_WORD.search(code) or _REACHES_OUT.search(code):
+        return False
+    if not _imports_only_harmless_modules(code):
+        return False
+    return not command.redirects or all(r.heredoc is None for r in command.redirects)
+
+
 _LISTS_TARGETS = frozenset({LISTS, "/var/lib/apt"})
 _MAY_NOT_RUN = frozenset({"if", "while", "until", "for", "select", "case", "function"})
 

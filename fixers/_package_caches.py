@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
@@ -362,8 +364,28 @@ APK_VALUE_OPTIONS = frozenset(
 )
 """apk options that take the next word as their value."""
 
-VirtualPackages = Mapping[str, tuple[str, ...] | None]
-"""apk virtual package name -> the package words it holds (None: not readable)."""
+
+@dataclass(frozen=True, slots=True)
+class VirtualPackage:
+    """What the declarations of one apk virtual package so far hold, as far as
+    :func:`tool_removal` asks: not the package lists themselves, which would grow
+    with every declaration of the same name and make the index quadratic."""
+
+    readable: bool
+    """Every declaration's package list is in the file (none is ``$BUILD_DEPS``)."""
+    tool: str | None
+    """The first package among them named after Node, npm or Yarn."""
+
+    def then(self, later: VirtualPackage) -> VirtualPackage:
+        """Both declarations: apk replaces the first, but either may be in force."""
+        tool = self.tool if self.tool is not None else later.tool
+        return VirtualPackage(self.readable and later.readable, tool)
+
+
+class VirtualPackages(Protocol):
+    """apk virtual package name -> what it holds (None: not declared in the image)."""
+
+    def get(self, name: str) -> VirtualPackage | None: ...
 
 
 def _apk_virtual(command: Command) -> tuple[str, tuple[str, ...] | None] | None:
@@ -401,31 +423,89 @@ def _apk_virtual(command: Command) -> tuple[str, tuple[str, ...] | None] | None:
     return name, tuple(packages) if readable else None
 
 
-def apk_virtual_packages(ctx: FixContext, ins: Instruction) -> dict[str, tuple[str, ...] | None]:
+def apk_virtual_packages(ctx: FixContext, ins: Instruction) -> VirtualPackages:
     """The apk virtual packages declared in the image up to and including ``ins``: its
     own script and the RUNs of its stage and the stages it is built FROM. A name
     declared twice holds both lists (apk replaces it; either may be in force)."""
-    out: dict[str, tuple[str, ...] | None] = {}
-    # Only the RUNs that declare one are read (indexed once per pass).
-    for item in (*ctx.earlier_matching(ins, _declares_apk_virtual), ins):
-        script = ctx.shell(item) if item.keyword == "RUN" else None
-        if script is None or script.has_errors:
-            continue
-        for command in script.commands_named("apk"):
-            found = _apk_virtual(command)
+    index = ctx.cached(("apk_virtual_packages",), lambda: _ApkVirtualIndex(ctx))
+    return index.at(ins)
+
+
+class _ApkVirtualIndex:
+    """Per stage and name, the declarations in order with what they hold together
+    so far: built once per pass. Asking per RUN for every earlier declaration would
+    be quadratic when every RUN declares one; here a question costs a bisection per
+    stage of the image."""
+
+    __slots__ = ("_by_stage", "_ctx", "_position")
+
+    def __init__(self, ctx: FixContext) -> None:
+        self._ctx = ctx
+        self._position: dict[int, int] = {}
+        # stage index -> name -> (positions, what the declarations up to each hold)
+        self._by_stage: dict[int, dict[str, tuple[list[int], list[VirtualPackage]]]] = {}
+        for stage in ctx.stages:
+            names: dict[str, tuple[list[int], list[VirtualPackage]]] = {}
+            for position, item in enumerate(stage.instructions):
+                self._position[id(item)] = position
+                for name, held in _declared_virtuals(ctx, item):
+                    positions, so_far = names.setdefault(name, ([], []))
+                    if so_far:
+                        held = so_far[-1].then(held)
+                    if positions and positions[-1] == position:
+                        so_far[-1] = held  # twice in one RUN: one entry for the RUN
+                    else:
+                        positions.append(position)
+                        so_far.append(held)
+            self._by_stage[stage.index] = names
+
+    def at(self, ins: Instruction) -> VirtualPackages:
+        return _VirtualsAt(self, ins)
+
+    def held(self, name: str, ins: Instruction) -> VirtualPackage | None:
+        stage = self._ctx.stage_of(ins)
+        position = self._position.get(id(ins))
+        if stage is None or position is None:
+            return None
+        out: VirtualPackage | None = None
+        for st in self._ctx.ancestors(stage):
+            found = self._by_stage.get(st.index, {}).get(name)
             if found is None:
                 continue
-            name, packages = found
-            known = out.get(name, ())
-            out[name] = None if known is None or packages is None else known + packages
-    return out
+            positions, so_far = found
+            # In the stage of ``ins``: the declarations up to and including it.
+            i = len(positions) if st.index != stage.index else bisect_right(positions, position)
+            if i:
+                out = so_far[i - 1] if out is None else out.then(so_far[i - 1])
+        return out
 
 
-def _declares_apk_virtual(ctx: FixContext, item: Instruction) -> bool:
+@dataclass(frozen=True, slots=True)
+class _VirtualsAt:
+    """:func:`apk_virtual_packages` of one instruction, asked name by name."""
+
+    index: _ApkVirtualIndex
+    ins: Instruction
+
+    def get(self, name: str) -> VirtualPackage | None:
+        return self.index.held(name, self.ins)
+
+
+def _declared_virtuals(ctx: FixContext, item: Instruction) -> Iterator[tuple[str, VirtualPackage]]:
+    """The apk virtual packages a RUN declares, in order, with what each holds."""
     script = ctx.shell(item) if item.keyword == "RUN" else None
     if script is None or script.has_errors:
-        return False
-    return any(_apk_virtual(command) is not None for command in script.commands_named("apk"))
+        return
+    for command in script.commands_named("apk"):
+        found = _apk_virtual(command)
+        if found is None:
+            continue
+        name, packages = found
+        if packages is None:
+            yield name, VirtualPackage(readable=False, tool=None)
+        else:
+            tool = next((p for p in packages if _TOOL_PACKAGE.search(p)), None)
+            yield name, VirtualPackage(readable=True, tool=tool)
 
 
 def _shown(command: Command) -> str:
@@ -452,13 +532,12 @@ def _tool_package_removal(
         name = word.text
         if "$" in name or word.value is None:
             return f"the packages of {name} are not in the file"
-        if apk and name in virtuals:
-            held = virtuals[name]
-            if held is None:
+        held = virtuals.get(name) if apk else None
+        if held is not None:
+            if not held.readable:
                 return f"the packages of {name} are not in the file"
-            tools = [p for p in held if _TOOL_PACKAGE.search(p)]
-            if tools:
-                return f"{name} holds {tools[0]}"
+            if held.tool is not None:
+                return f"{name} holds {held.tool}"
             continue
         if _TOOL_PACKAGE.search(name):
             return f"it names {name}"

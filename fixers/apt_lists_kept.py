@@ -68,7 +68,9 @@ Nothing at run time reads ``/var/lib/apt/lists``.
   updated and kept the lists, is not reported: deleting them there frees nothing
   (they stay in the earlier layer); the earlier ``RUN`` is reported instead.
 - Nor is one whose commands are all known not to update the lists
-  (``RUN apt-get install --only-upgrade ca-certificates``): the lists it reads come
+  (``RUN apt-get install --only-upgrade ca-certificates``; an interpreter evaluating
+  an expression written in the RUN that starts no program, ``node -p "..."``,
+  ``python3 -c "import sys; ..."``, counts as one): the lists it reads come
   from the base image, an ``rm`` would only hide them in a new layer (no byte
   saved) and break child images that install without an update. A ``RUN`` that may
   update them out of sight (``curl ... | bash -`` setup scripts,
@@ -297,6 +299,8 @@ def _may_update_unseen(script: ShellScript, last_reader: Command) -> bool:
             break
         if _apt.apt_call(command) is not None:
             continue
+        if _apt.evaluates_inline_code_only(command):
+            continue  # node -p "process.arch === 'arm64' ? ... : process.exit(1)"
         if command.program not in _LIST_KEEPERS:
             return True
         if any(_apt.APT_WORD.search(w.text) for w in _apt.words_of(command)):

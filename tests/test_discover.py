@@ -113,6 +113,18 @@ def test_dockerfile_names(name: str) -> None:
         "Dockerfile-linux.template",
         "Dockerfile.erb",
         "Dockerfile.in",
+        "Dockerfile.gotmpl",
+        "Dockerfile.tpl",
+        "Dockerfile.hbs",
+        "Dockerfile.mustache",
+        "Dockerfile.njk",
+        "Dockerfile.liquid",
+        "Dockerfile.ncl",
+        "template__Dockerfile.ncl",
+        "Dockerfile.cue",
+        "Dockerfile.jsonnet",
+        "Dockerfile.libsonnet",
+        "Dockerfile.dhall",
         "base.Dockerfile.j2",
         "Dockerfile.md",
         "Dockerfile.MD",
@@ -148,6 +160,14 @@ def test_walk_is_sorted_depth_first_files_first(tmp_path: Path) -> None:
         "a/z/Dockerfile",
         "b/Dockerfile",
     ]
+
+
+def test_walk_skips_the_templates_of_dockerfile_generators(tmp_path: Path) -> None:
+    # docker-haskell generates its Dockerfiles from a Nickel template (``let ... in``)
+    # that is not a Dockerfile: 23 "unknown instruction" errors when it was walked
+    touch(tmp_path, "template/Dockerfile.ncl", "template__Dockerfile.ncl", "gen/Dockerfile")
+    touch(tmp_path, "cue/Dockerfile.cue", "jsonnet/api.Dockerfile.jsonnet", "Dockerfile.njk")
+    assert found(tmp_path) == ["gen/Dockerfile"]
 
 
 def test_paths_keep_the_form_they_were_given(chdir: Path) -> None:

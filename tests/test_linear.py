@@ -9,6 +9,7 @@ regression fails instead of hanging the suite.
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -31,7 +32,9 @@ from manifesto.runner import to_diagnostics
 from manifesto.shell import ShellCache, ShellSource, parse_shell
 
 UNSAFE = EngineSettings(unsafe_fixes=True)
-RATIO = 8.0
+# 4x the input: linear ~4x the time, n log n ~5x, quadratic 16x; the margin is for a
+# loaded machine (CPU time still grows with cache and memory contention)
+RATIO = 10.0
 ALARM_SECONDS = 60
 
 APT_RUN = "RUN apt-get update && apt-get install -y curl\n"
@@ -76,6 +79,15 @@ def plain_instructions(n: int) -> str:
     return "FROM debian:12\n" + "".join(kinds[i % 4].format(i=i) for i in range(n))
 
 
+def apk_virtual_runs(n: int) -> str:
+    # every RUN declares its own virtual package and removes it after an npm install:
+    # each npm fix asks what the virtual packages declared so far hold
+    return "FROM node:20-alpine\n" + "".join(
+        f"RUN apk add --no-cache --virtual .deps-{i} g++ make && npm ci && apk del .deps-{i}\n"
+        for i in range(n)
+    )
+
+
 @pytest.fixture
 def alarm() -> Iterator[None]:
     """Fail a measurement that runs away instead of hanging the suite."""
@@ -107,6 +119,7 @@ def cpu_seconds(text: str, repeats: int) -> float:
     """The best of ``repeats`` runs: the least disturbed by other processes."""
     best = float("inf")
     for _ in range(repeats):
+        gc.collect()  # no collection left over from the previous run lands in this one
         started = time.process_time()
         pipeline(text)
         best = min(best, time.process_time() - started)
@@ -123,15 +136,16 @@ def cpu_seconds(text: str, repeats: int) -> float:
         pytest.param(package_list_runs, 150, id="package-list-runs"),
         pytest.param(heredocs, 150, id="heredocs"),
         pytest.param(plain_instructions, 1_500, id="plain-instructions"),
+        pytest.param(apk_virtual_runs, 150, id="apk-virtual-runs"),
     ],
 )
 @pytest.mark.usefixtures("alarm")
-def test_four_times_the_input_takes_at_most_eight_times_the_time(
+def test_four_times_the_input_takes_at_most_ten_times_the_time(
     generate: Callable[[int], str], n: int
 ) -> None:
     small, large = generate(n), generate(4 * n)
     pipeline(small)  # imports and first-use costs outside the measurement
-    ratio = cpu_seconds(large, 1) / cpu_seconds(small, 3)
+    ratio = cpu_seconds(large, 2) / cpu_seconds(small, 3)
     assert ratio < RATIO, f"4x the input took {ratio:.1f}x the time (linear: ~4, quadratic: 16)"
 
 

@@ -136,7 +136,15 @@ _NOT_DOCKERFILE_EXTENSIONS = frozenset(
         ".mustache",
         ".hbs",
         ".erb",
+        ".njk",
+        ".liquid",
         ".in",
+        # configuration languages that generate Dockerfiles (Nickel, CUE, Jsonnet, Dhall)
+        ".ncl",
+        ".cue",
+        ".jsonnet",
+        ".libsonnet",
+        ".dhall",
         # backups and merge leftovers
         ".bak",
         ".orig",

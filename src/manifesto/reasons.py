@@ -167,6 +167,41 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the reference is not written in one piece",
     ),
     _entry(
+        "windows-image",
+        "a Windows image: it has no root user to leave",
+        r"a Windows image: it has no root user",
+    ),
+    _entry(
+        "drops-privileges",
+        "the entrypoint drops privileges itself (gosu, su-exec, setpriv, ...)",
+        r"the entrypoint drops privileges itself",
+    ),
+    _entry(
+        "privileged-port",
+        "the image binds a port below 1024: change it or grant CAP_NET_BIND_SERVICE",
+        r"binds port \d+, below 1024",
+    ),
+    _entry(
+        "unknown-os-family",
+        "the base image's operating system cannot be told from the file",
+        r"the base image's operating system is unknown",
+    ),
+    _entry(
+        "no-useradd",
+        "nothing shows useradd in the image (ubi-minimal, microdnf): install shadow-utils first",
+        r"no useradd in the image",
+    ),
+    _entry(
+        "no-shell",
+        "the image has no shell to run a command creating a user (chiseled)",
+        r"a chiseled image has no shell",
+    ),
+    _entry(
+        "user-name-variable",
+        "the user the file creates is named by a variable",
+        r"the user the file creates is named by a variable",
+    ),
+    _entry(
         "next-run-not-mergeable",
         "the next RUN cannot take the update exactly (flags, heredoc, several statements, ...)",
         r"next RUN ",

@@ -14,6 +14,7 @@ from manifesto.fixers import (
     instruction_invalid,
     npm_cache_kept,
     pip_cache_kept,
+    root_user,
     rpm_prompt_unanswered,
     unpinned_image,
     yarn_cache_kept,
@@ -44,9 +45,15 @@ FIXERS: tuple[Fixer, ...] = (
     unpinned_image,
 )
 
+OPT_IN: tuple[Fixer, ...] = (root_user,)
+"""Rules that ``ALL`` does not select: they run, after :data:`FIXERS`, only when a
+selector names them (``--select MF401``, ``--extend-select MF4``). Switching the
+user an image runs as is a finding on nearly every Dockerfile and its fix changes
+what the container may do, so a run asks for it."""
+
 
 def rules() -> tuple[RuleInfo, ...]:
-    return tuple(f.INFO for f in (*CHECKS, *FIXERS))
+    return tuple(f.INFO for f in (*CHECKS, *FIXERS, *OPT_IN))
 
 
 def rule(code_or_name: str) -> RuleInfo | None:

@@ -7,14 +7,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from manifesto.config import Settings, rule_selected
+from manifesto.config import ALL, Settings, rule_selected
 from manifesto.cst import Dockerfile, ParseError, parse
 from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
 from manifesto.diff import unified_diff
 from manifesto.edits import Fix
 from manifesto.engine import EngineSettings, Finding, collect, fix_text
 from manifesto.fileio import RefusedFile
-from manifesto.registry import CHECKS, FIXERS
+from manifesto.fixer import Fixer
+from manifesto.registry import CHECKS, FIXERS, OPT_IN
 from manifesto.source import SourceError, read_source, write_atomic
 
 
@@ -120,14 +121,15 @@ def _run(job: Job) -> Outcome:
         target=settings.target,
         image_pins=settings.image_pins,
     )
+    fixers = (*FIXERS, *_opted_in(settings, path_for_rules))
     if job.mode is Mode.CHECK:
         tree = parse(text)
-        findings = _checked(text, tree, engine)
+        findings = _checked(text, tree, engine, fixers)
         return Outcome(job.display, to_diagnostics(job.display, tree, findings), source=text)
     refused = _cannot_build(job.display, text)
     if refused is not None:
         return Outcome(job.display, error=refused)
-    result = fix_text(text, FIXERS, engine)
+    result = fix_text(text, fixers, engine)
     if result.errors:
         message = "; ".join(result.errors)
         return Outcome(
@@ -190,14 +192,28 @@ def _refusals(text: str, tree: Dockerfile) -> list[Finding]:
     return collect(text, tree, CHECKS, EngineSettings())
 
 
-def _checked(text: str, tree: Dockerfile, engine: EngineSettings) -> list[Finding]:
+def _opted_in(settings: Settings, path: Path | None) -> tuple[Fixer, ...]:
+    """The :data:`OPT_IN` rules a selector other than ``ALL`` selects."""
+    from dataclasses import replace
+
+    named = replace(
+        settings,
+        select=tuple(s for s in settings.select if s != ALL),
+        extend_select=tuple(s for s in settings.extend_select if s != ALL),
+    )
+    return tuple(f for f in OPT_IN if rule_selected(f.INFO.code, named, path))
+
+
+def _checked(
+    text: str, tree: Dockerfile, engine: EngineSettings, fixers: tuple[Fixer, ...]
+) -> list[Finding]:
     """``check``'s findings; on a file ``fix`` refuses, the fixes are dropped (``fix``
     would not apply them) and the findings say why."""
     from dataclasses import replace
 
     refusals = _refusals(text, tree)
     findings = [f for f in refusals if engine.selected(f.rule.code)]
-    findings += collect(text, tree, FIXERS, engine)
+    findings += collect(text, tree, fixers, engine)
     if not refusals:
         return findings
     from manifesto.reasons import no_fix
