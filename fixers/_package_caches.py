@@ -97,6 +97,38 @@ def stage_note(ctx: FixContext, ins: Instruction) -> str:
     return f" (stage {name} does not ship: this saves build cache and CI disk, not image size)"
 
 
+NO_PACKAGE_MANAGER_INSIDE = frozenset(
+    {
+        ":",
+        "[",
+        "cat",
+        "cd",
+        "chmod",
+        "chown",
+        "cp",
+        "echo",
+        "export",
+        "false",
+        "grep",
+        "ln",
+        "ls",
+        "mkdir",
+        "mv",
+        "printf",
+        "rm",
+        "sed",
+        "set",
+        "tee",
+        "test",
+        "touch",
+        "true",
+        "wget",
+    }
+)
+"""Programs that never run a package manager themselves (file and text tools, shell
+built-ins, a plain download): each fixer adds the ones its own question allows."""
+
+
 # --------------------------------------------------------------------------- words
 
 

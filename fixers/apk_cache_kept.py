@@ -93,6 +93,7 @@ from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     APK_VALUE_OPTIONS,
+    NO_PACKAGE_MANAGER_INSIDE,
     NO_POSIX_SHELL,
     Assessment,
     Outcome,
@@ -126,40 +127,14 @@ _NO_CACHE_TAKERS = frozenset({"add", "upgrade"})
 rule inserts ``--no-cache`` into them."""
 _INSTALLERS = frozenset({"add", "upgrade", "fix"})
 """Subcommands an ``apk update`` before them may be feeding."""
-_NO_APK_INSIDE = frozenset(
-    {
-        ":",
-        "[",
-        "addgroup",
-        "adduser",
-        "cat",
-        "cd",
-        "chmod",
-        "chown",
-        "cp",
-        "curl",
-        "echo",
-        "export",
-        "false",
-        "grep",
-        "ln",
-        "ls",
-        "mkdir",
-        "mv",
-        "printf",
-        "rm",
-        "sed",
-        "set",
-        "sleep",
-        "tar",
-        "tee",
-        "test",
-        "touch",
-        "true",
-        "unzip",
-        "wget",
-    }
-)
+_NO_APK_INSIDE = NO_PACKAGE_MANAGER_INSIDE | {
+    "addgroup",
+    "adduser",
+    "curl",
+    "sleep",
+    "tar",
+    "unzip",
+}
 """Programs that cannot run apk themselves: a script (``./setup.sh``, ``sh -c``),
 ``make`` (abuild) or ``xargs`` after an ``apk update`` may read its index."""
 

@@ -105,7 +105,7 @@ from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript
 
 from . import _apt
-from ._package_caches import stage_note
+from ._package_caches import NO_PACKAGE_MANAGER_INSIDE, stage_note
 
 INFO = RuleInfo(
     code="MF101",
@@ -120,45 +120,19 @@ CLEANUP = "rm -rf /var/lib/apt/lists/*"
 _MOUNTS = ("cache", "tmpfs", "bind")
 _UPDATE = re.compile(r"(?<![\w-])update(?![\w-])")
 _PRIVILEGED = frozenset({"sudo", "doas"})
-_LIST_KEEPERS = frozenset(
-    {
-        ":",
-        "[",
-        "apt-key",
-        "apt-mark",
-        "cat",
-        "cd",
-        "chmod",
-        "chown",
-        "cp",
-        "curl",
-        "debconf-set-selections",
-        "dpkg",
-        "echo",
-        "export",
-        "false",
-        "gpg",
-        "gpg2",
-        "grep",
-        "groupadd",
-        "ln",
-        "locale-gen",
-        "ls",
-        "mkdir",
-        "mv",
-        "printf",
-        "rm",
-        "sed",
-        "set",
-        "tee",
-        "test",
-        "touch",
-        "true",
-        "update-ca-certificates",
-        "useradd",
-        "wget",
-    }
-)
+_LIST_KEEPERS = NO_PACKAGE_MANAGER_INSIDE | {
+    "apt-key",
+    "apt-mark",
+    "curl",
+    "debconf-set-selections",
+    "dpkg",
+    "gpg",
+    "gpg2",
+    "groupadd",
+    "locale-gen",
+    "update-ca-certificates",
+    "useradd",
+}
 """Programs that cannot run ``apt-get update`` (nor anything that does)."""
 _NO_FIX_WRAPPERS = frozenset({"gosu", "su-exec", "chroot", "runuser", "setpriv", "unshare"})
 

@@ -85,6 +85,7 @@ from manifesto.reasons import no_fix
 from manifesto.shell import Command, ShellScript
 
 from . import _apt
+from ._package_caches import NO_PACKAGE_MANAGER_INSIDE
 
 INFO = RuleInfo(
     code="MF102",
@@ -97,43 +98,17 @@ INFO = RuleInfo(
 
 _CODE_ROLES = (Role.FIRST, Role.CONTINUATION)
 
-_INERT = frozenset(
-    {
-        ":",
-        "[",
-        "apt-mark",
-        "cat",
-        "cd",
-        "chmod",
-        "chown",
-        "cp",
-        "dpkg",
-        "echo",
-        "export",
-        "false",
-        "grep",
-        "groupadd",
-        "ln",
-        "ls",
-        "mkdir",
-        "mv",
-        "printf",
-        "rm",
-        "rmdir",
-        "sed",
-        "set",
-        "sleep",
-        "tar",
-        "tee",
-        "test",
-        "touch",
-        "true",
-        "unset",
-        "useradd",
-        "usermod",
-        "wget",
-    }
-)
+_INERT = NO_PACKAGE_MANAGER_INSIDE | {
+    "apt-mark",
+    "dpkg",
+    "groupadd",
+    "rmdir",
+    "sleep",
+    "tar",
+    "unset",
+    "useradd",
+    "usermod",
+}
 """Programs that cannot read the lists, nor run something that does."""
 
 
