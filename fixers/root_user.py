@@ -129,7 +129,7 @@ from manifesto.shell import Word
 INFO = RuleInfo(
     code="MF401",
     name="root_user",
-    title="Run the image as an unprivileged user (create one, then `USER`)",
+    title="Run the image as an unprivileged user (create one, then `USER`); opt-in",
     applicability=Applicability.UNSAFE,
     related=("DL3002",),
     doc=__doc__ or "",
