@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,3 +30,27 @@ def corpus() -> Iterator[list[Path]]:
     if not files:
         pytest.skip(f"corpus not found at {CORPUS}")
     yield files
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int, message: str) -> Iterator[None]:
+    """Raise TimeoutError(message) if the block runs longer than ``seconds``: a test of
+    something that could hang (a FIFO, a super-linear step) fails instead."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write ``text`` (UTF-8 when a str) to ``path``, making its folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path

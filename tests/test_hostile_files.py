@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import time_limit, write
 from manifesto.discover import (
     MAX_PATTERN_LENGTH,
     MAX_WILDCARDS_PER_FILE,
@@ -39,23 +39,8 @@ DIRTY = "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-r
 def deadline() -> Iterator[None]:
     """Fail a test that takes more than 10 s: the bugs here are hangs (a blocked open
     of a FIFO is interrupted by the alarm too)."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError("took more than 10 s: hanging on a special file?")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(10)
-    try:
+    with time_limit(10, "took more than 10 s: hanging on a special file?"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
-    return path
 
 
 def run(

@@ -15,7 +15,6 @@ import pty
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import time_limit, write
 from manifesto.diff import quote_path, unified_diff
 from manifesto.foreign_syntax import find_foreign_syntax
 from manifesto.source import SourceError, decode
@@ -98,12 +98,6 @@ def manifesto_on_tty(*args: str, cwd: Path, **env: str) -> tuple[int, bytes]:
             process.kill()
         os.close(main)
     return code, bytes(received)
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-    return path
 
 
 def refusal(text: str) -> tuple[int, int, str]:
@@ -302,16 +296,8 @@ def test_detection_is_linear_on_pathological_lines(make: Callable[[int], str]) -
             times.append(time.perf_counter() - started)
         return min(times)
 
-    def give_up(signum: int, frame: object) -> None:
-        raise TimeoutError("detection is not linear: stopped after 60 s")
-
-    previous = signal.signal(signal.SIGALRM, give_up)
-    signal.alarm(60)
-    try:
+    with time_limit(60, "detection is not linear: stopped after 60 s"):
         small, large = best_time(10_000), best_time(40_000)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     # Four times the input: about four times the time; quadratic would be sixteen.
     assert large < 8 * small + 0.05, (small, large)
 

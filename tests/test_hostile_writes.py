@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import stat
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import time_limit, write
 from manifesto.fileio import remove_stale_temporaries
 from manifesto.runner import Mode
 from manifesto.session import RunOptions as Options
@@ -30,22 +30,8 @@ FIXED = (
 
 @pytest.fixture(autouse=True)
 def deadline() -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError("took more than 20 s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(20)
-    try:
+    with time_limit(20, "took more than 20 s"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
-    return path
 
 
 def fix(*paths: str, capsys: pytest.CaptureFixture[str], **options: object) -> tuple[int, str]:

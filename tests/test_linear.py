@@ -10,7 +10,6 @@ regression fails instead of hanging the suite.
 from __future__ import annotations
 
 import gc
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import time_limit
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, parse
 from manifesto.diagnostics import RuleInfo
@@ -91,17 +91,8 @@ def apk_virtual_runs(n: int) -> str:
 @pytest.fixture
 def alarm() -> Iterator[None]:
     """Fail a measurement that runs away instead of hanging the suite."""
-
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"no result within {ALARM_SECONDS} s: super-linear again?")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(ALARM_SECONDS)
-    try:
+    with time_limit(ALARM_SECONDS, f"no result within {ALARM_SECONDS} s: super-linear again?"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def pipeline(text: str) -> None:
