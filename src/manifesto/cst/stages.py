@@ -157,19 +157,10 @@ class StageGraph:
             parent = self.parents[parent]
         return tuple(reversed(chain))
 
-    def may_build_on(self, stage: Stage, ancestor: Stage) -> bool:
-        """Whether ``stage`` is (or may be, through an unresolved FROM) built on ``ancestor``."""
-        chain = self.ancestors(stage)
-        if any(st.index == ancestor.index for st in chain):
-            return True
-        return any(
-            self.may_build_on(self.stages[c], ancestor) for c in self.candidates[chain[0].index]
-        )
-
     def built_on(self, stage: Stage) -> tuple[Stage, ...]:
         """The later stages built on ``stage``, directly or not, through a FROM that
-        names it or may (an unresolved one), in file order: ``may_build_on`` for all
-        of them at once, in time linear in the number of stages."""
+        names it or may (an unresolved one), in file order, in time linear in the
+        number of stages."""
         seen: set[int] = set()
         todo = list(self._children[stage.index]) if self._children else []
         while todo:
