@@ -29,6 +29,7 @@ from manifesto.engine import EngineSettings, fix_text
 from manifesto.registry import FIXERS
 
 TARGETS = (
+    "DL3002",
     "DL3009",
     "DL3014",
     "DL3015",

@@ -470,6 +470,12 @@ def run_text(ctx: FixContext, ins: Instruction) -> str:
     return ctx.text[ins.args.start : ins.end]
 
 
+def updates_first(call: AptCall) -> bool:
+    """``apt-get install --update`` (apt 2.7+): the install runs the update itself
+    before reading the lists, so it reads no lists an earlier layer left."""
+    return call.name in INSTALLS | UPGRADES and call.has("update")
+
+
 def reads_lists_first(ctx: FixContext, ins: Instruction) -> bool:
     """Whether a RUN may read ``/var/lib/apt/lists`` before fetching them itself.
 
@@ -490,7 +496,7 @@ def reads_lists_first(ctx: FixContext, ins: Instruction) -> bool:
         for command in script.commands:
             call = apt_call(command)
             if call is not None:
-                if call.name == "update":
+                if call.name == "update" or updates_first(call):
                     return False
                 if call.name in LIST_FREE:
                     continue

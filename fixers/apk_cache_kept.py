@@ -118,6 +118,9 @@ INFO = RuleInfo(
     related=("DL3019",),
     doc=__doc__ or "",
 )
+REMOVES = ("/var/cache/apk/*", "/etc/apk/cache/*")
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 _VALUE_OPTIONS = APK_VALUE_OPTIONS
 _CACHE_DIRS = ("/var/cache/apk", "/etc/apk/cache")

@@ -115,6 +115,9 @@ INFO = RuleInfo(
     related=("DL3009",),
     doc=__doc__ or "",
 )
+REMOVES = ("/var/lib/apt/lists/*",)
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 CLEANUP = "rm -rf /var/lib/apt/lists/*"
 _MOUNTS = ("cache", "tmpfs", "bind")

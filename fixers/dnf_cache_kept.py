@@ -97,6 +97,9 @@ INFO = RuleInfo(
     related=("DL3040",),
     doc=__doc__ or "",
 )
+REMOVES = ("/var/cache/dnf/*", "/var/cache/yum/*", "/var/cache/libdnf5/*")
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 TOOLS = (DNF_CACHE, MICRODNF_CACHE)
 

@@ -91,6 +91,9 @@ INFO = RuleInfo(
     related=(),
     doc=__doc__ or "",
 )
+REMOVES = ("*/.npm/_cacache", "*/.npm/_cacache/*")
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 _INSTALLS = frozenset(
     {

@@ -98,6 +98,9 @@ INFO = RuleInfo(
     related=("DL3042",),
     doc=__doc__ or "",
 )
+REMOVES = ("*/.cache", "*/.cache/pip", "*/.cache/pip/*")
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 _PIP = re.compile(r"pip[0-9.]*")
 _PYTHON = re.compile(r"python[0-9.]*")

@@ -3,27 +3,56 @@
 Finds the shipped image (the `--target` stage, else the last one) whose
 process runs as root: no `USER` in that stage or in the stages it is built
 FROM, or the last `USER` is `root`, `0` or `0:<group>`. It switches the image
-to an unprivileged user: it inserts a `RUN` that creates a system user and
-group `app` (when the family of the base image is known and nothing in the
-file creates a user yet), then `USER app`, after the last `RUN`, `COPY`,
-`ADD`, `WORKDIR` or `USER` of the final stage, so that the `CMD`,
-`ENTRYPOINT`, `HEALTHCHECK`, `EXPOSE`, `ENV` and `LABEL` lines after them
-stay where they are and run as the new user.
+to an unprivileged user: it inserts a `RUN` that creates a system group and
+user (name `app` and uid/gid 10001 unless configured, see below), then
+`USER 10001:10001`, after the last `RUN`, `COPY`, `ADD`, `WORKDIR` or `USER` of
+the final stage, so that the `CMD`, `ENTRYPOINT`, `HEALTHCHECK`, `EXPOSE`, `ENV`
+and `LABEL` lines after them stay where they are and run as the new user.
 
 The user is created the family's way:
 
-- Debian, Ubuntu: `groupadd --system app && useradd --system --gid app
-  --no-create-home --shell /usr/sbin/nologin app`;
-- Alpine and BusyBox: `addgroup -S app && adduser -S -G app -H -s /sbin/nologin app`;
+- Debian, Ubuntu: `groupadd --system --gid 10001 app && useradd --system
+  --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app`;
+- Alpine and BusyBox: `addgroup -S -g 10001 app && adduser -S -u 10001 -G app
+  -H -s /sbin/nologin app`;
 - RHEL, UBI, Fedora, Amazon Linux, SUSE: as Debian (shell `/sbin/nologin`), only
   when the file shows shadow-utils is there (a RUN calls `useradd` or
   `groupadd`, or installs `shadow-utils`);
-- distroless (`gcr.io/distroless/...`): `USER nonroot`, the user those images have;
-- `scratch`: `USER 65532:65532` (numeric: the image has no `/etc/passwd`).
+- distroless (`gcr.io/distroless/...`): `USER nonroot` (65532), the user those
+  images have;
+- `scratch`: `USER 65532:65532` (numeric: the image has no `/etc/passwd`);
+- .NET 8 and later (`mcr.microsoft.com/dotnet/...`): `USER $APP_UID`, the
+  `app` user (1654) those images have.
 
-A user the file already creates (`useradd NAME` / `adduser NAME` in a RUN of
-the final stage or a stage it is built FROM) but never switches to is reused:
-only `USER NAME` is inserted.
+When the stage view cannot tell the family, the image's name (`busybox`,
+`azul/zulu-openjdk-alpine`, .NET's bare version tags: Debian) or the one kind
+of package manager the stage's RUNs call (`apk`, `apt-get`, `dnf`, `zypper`)
+does.
+
+`USER` names the created user by number: Kubernetes' `runAsNonRoot` can only
+verify a numeric user, and the number is the one the `RUN` just gave it.
+
+When the final stage sets its `WORKDIR` (`/app`, `/usr/src/app`), the same
+`RUN` ends with `chown app:app /app`: the directory itself, not what was copied
+into it, so the application can create files there (logs, caches, a SQLite
+file) while the files it was built from stay root's and read-only. Not for `/`
+or a directory of the distribution (`/usr/local`, `/srv`, `/opt`, `/var/www`,
+anything under `/etc`, `/usr/lib`, ...), someone's home (`/home/gradle`), a
+directory a RUN of the file already chowns (the file has chosen its owner), nor
+a `WORKDIR` with a variable. No `mkdir -p`: the `WORKDIR` instruction has
+created the directory before the `RUN`.
+
+A user the file already creates (`useradd NAME`, `adduser -D NAME`, `useradd -r
+-u 1000 NAME`, or renames to, `usermod --login NAME`, in a RUN of the final
+stage or a stage it is built FROM) but never switches to is reused: only `USER
+NAME` is inserted. A `scratch` or distroless
+image that copies `/etc/passwd` from a stage creating a user
+(`COPY --from=build /etc/passwd /etc/passwd`) switches to that user.
+
+Configuration (`[tool.manifesto]`): `user-name = "app"` and `user-id = 10001`
+(the uid and the gid). Ids below 1000 (the base image's system accounts),
+65532 and 65534 are refused, and so are names the base images already have
+(`nobody`, `www-data`, ...).
 
 ## Why
 
@@ -35,41 +64,53 @@ root compromise. An unprivileged user limits what an exploited process can do.
 
 Before:
 
-    FROM python:3.12-alpine
+    FROM python:3.12-slim
     WORKDIR /app
+    COPY requirements.txt .
+    RUN pip install --no-cache-dir -r requirements.txt \\
+        && pip check
     COPY . .
-    RUN pip install --no-cache-dir .
     CMD ["python", "-m", "app"]
 
-After:
+After (the new RUN breaks its chain the way the file's RUNs do):
 
-    FROM python:3.12-alpine
+    FROM python:3.12-slim
     WORKDIR /app
+    COPY requirements.txt .
+    RUN pip install --no-cache-dir -r requirements.txt \\
+        && pip check
     COPY . .
-    RUN pip install --no-cache-dir .
-    RUN addgroup -S app && adduser -S -G app -H -s /sbin/nologin app
-    USER app
+    RUN groupadd --system --gid 10001 app \\
+        && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app \\
+        && chown app:app /app
+    USER 10001:10001
     CMD ["python", "-m", "app"]
 
 ## Fix safety
 
-Unsafe: the program then runs without root. Files the Dockerfile copied stay
-owned by root (readable, not writable, by `app`): an application that writes
-into its `WORKDIR`, its files or `/var/run` fails at run time; one that binds
-a port below 1024 cannot. Applied only with `--unsafe-fixes`.
-
-Opt-in: `ALL` does not select this rule (nearly every Dockerfile runs as root);
-name it with `--select MF401` or `--extend-select MF4` (or in the configuration).
+Unsafe: the program then runs without root. The lines go after the last
+`COPY`/`ADD`, so every copied file stays owned by root: readable, not writable,
+by the new user (no `--chown` is added: handing the user its own code would let
+an exploited process rewrite it, and a recursive `chown` would copy every file
+into one more layer). An application that writes into its files, a directory
+other than its `WORKDIR`, `/var/run` or its home (there is none) fails at run
+time; one that binds a port below 1024 cannot. Applied only with
+`--unsafe-fixes`. `useradd --uid` fails the build when the base image already
+has that uid: a clash is loud, never a shared account. An image meant as the
+base of others (a language or tool image) passes the `USER` on: the
+Dockerfiles built on it must say `USER root` before installing packages.
 
 A finding without a fix when a fix would be wrong or a guess:
 
 - a Windows image (no root user; `ContainerUser` is another question);
 - the `ENTRYPOINT` or `CMD` drops privileges itself (`gosu`, `su-exec`,
   `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `supervisord`,
-  `su`), a RUN installs `gosu` or `su-exec` (for the entrypoint script), or
-  the base is an official image whose entrypoint script does (`postgres`,
-  `redis`, `mysql`, `mariadb`, `mongo`, `rabbitmq`, ...) and the file keeps
-  that entrypoint;
+  `su`), a RUN installs `gosu` or `su-exec` (for the entrypoint script), the
+  script the image starts, copied from the build context (the Dockerfile's
+  directory), calls `gosu`, `su-exec`, `setpriv`, `runuser`, `s6-setuidgid`,
+  `exec su` or `chroot --userspec`, or the base is an official image whose
+  entrypoint script does (`postgres`, `redis`, `mysql`, `mariadb`, `mongo`,
+  `rabbitmq`, ...) and the file keeps that entrypoint;
 - the image binds a port below 1024 (`EXPOSE 80`, `--port 443` in the command,
   an `nginx`/`httpd` base): the port must change or the process be granted
   `CAP_NET_BIND_SERVICE`;
@@ -77,6 +118,8 @@ A finding without a fix when a fix would be wrong or a guess:
   image), or it is RHEL-like and nothing shows `useradd` (`ubi-minimal` and
   `microdnf` images need `shadow-utils` installed first);
 - the user the file creates is named by a variable;
+- the file already creates a group with the configured name or id (for another
+  purpose): creating the user would fail the build;
 - a chiseled Ubuntu image other than .NET's (no shell, no `useradd`).
 
 No finding for bases known to run as non-root already: distroless `:nonroot`
@@ -86,13 +129,16 @@ stage built FROM an earlier stage that switched user.
 
 ## Caveats
 
-Not done yet: the user name and uid are not configurable (always `app`, a
-system uid chosen by the image's tools, or `nonroot`/65532); later `COPY`/`ADD`
-get no `--chown` and the `WORKDIR` is not handed to the user; a `USER` inside
-`ONBUILD` and the default user of other images (a private base may well set
-one: it is then reported as an unknown family, never switched blindly) are not
-read; an entrypoint script copied into the image is not read for a privilege
-drop. Only the shipped image is checked: builder stages may run as root.
+The build context is taken to be the Dockerfile's directory: an entrypoint
+script elsewhere (`docker build -f docker/Dockerfile .`), or any script when
+the text comes from stdin or the API, is not read, and the other signs decide.
+The `WORKDIR` of the base image (when the file sets none) is not known, so it
+is not handed over; nor is anything to a reused user (the file that created it
+decides what it owns) or to distroless's `nonroot` and scratch's 65532 (no
+shell: `COPY --chown` is the way there). A `USER` inside `ONBUILD` and the
+default user of other images (a private base may well set one: it is then
+reported as an unknown family, never switched blindly) are not read. Only the
+shipped image is checked: builder stages may run as root.
 
 ## Related
 
@@ -101,6 +147,7 @@ hadolint DL3002 (last USER should not be root). BuildKit has none.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,21 +170,24 @@ from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.images import ImageRef, parse_image
+from manifesto.layout import file_joint
 from manifesto.reasons import no_fix
 from manifesto.shell import Word
+from manifesto.users import AppUser
 
 INFO = RuleInfo(
     code="MF401",
     name="root_user",
-    title="Run the image as an unprivileged user (create one, then `USER`); opt-in",
+    title="Run the image as an unprivileged user (create one, then `USER`)",
     applicability=Applicability.UNSAFE,
     related=("DL3002",),
     doc=__doc__ or "",
 )
 
-USER_NAME = "app"
 SCRATCH_USER = "65532:65532"
 DISTROLESS_USER = "nonroot"
+DOTNET_USER = "$APP_UID"
+""".NET 8 and later images have a user ``app`` and set ``APP_UID`` (1654) to its uid."""
 
 _ROOT_NAMES = frozenset({"root", "0"})
 _PRIVILEGE_DROPPERS = frozenset(
@@ -165,6 +215,7 @@ _LOW_PORT_BASES = frozenset({"nginx", "httpd"})
 """Official images that listen on port 80 by default."""
 _SHADOW_BASED = frozenset({RHEL_LIKE, FEDORA, AMAZONLINUX, SUSE})
 _USER_CREATORS = frozenset({"useradd", "adduser"})
+_GROUP_CREATORS = frozenset({"groupadd", "addgroup"})
 _USERADD_VALUE_OPTIONS = frozenset(
     {
         # short options of useradd and BusyBox adduser that take a value
@@ -177,14 +228,87 @@ _USERADD_VALUE_OPTIONS = frozenset(
         *("--lastuid", "--conf", "--extrausers"),
     }
 )
+_GROUPADD_VALUE_OPTIONS = frozenset(
+    {
+        # groupadd, BusyBox addgroup, Debian's addgroup
+        *("-g", "-K", "-p", "-R", "-P", "--gid", "--key", "--password", "--root"),
+        *("--prefix", "--conf", "--firstgid", "--lastgid", "--users", "-U"),
+    }
+)
 _PORT_OPTIONS = frozenset({"--port", "-p", "--listen", "--bind", "-b", "--http-port"})
+
+_SCRIPT_DROP = re.compile(
+    r"(?<![\w./-])(?:\S*/)?(gosu|su-exec|setpriv|runuser|s6-setuidgid)(?![\w-])"
+    r"|(?<![\w-])(exec\s+su)(?![\w-])"
+    r"|(?<![\w-])(chroot\s+--userspec)"
+)
+"""A privilege drop in an entrypoint script: the programs the issue names, as commands."""
+
+_SYSTEM_DIRECTORIES = frozenset(
+    {
+        *("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media"),
+        *("/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr"),
+        *("/var", "/usr/bin", "/usr/include", "/usr/lib", "/usr/lib64", "/usr/libexec"),
+        *("/usr/local", "/usr/local/bin", "/usr/local/etc", "/usr/local/include"),
+        *("/usr/local/lib", "/usr/local/sbin", "/usr/local/share", "/usr/local/src"),
+        *("/usr/sbin", "/usr/share", "/usr/src", "/var/cache", "/var/lib", "/var/local"),
+        *("/var/lock", "/var/log", "/var/mail", "/var/opt", "/var/run", "/var/spool"),
+        *("/var/tmp", "/var/www"),
+    }
+)
+"""Directories of the distribution itself: never handed to the app user."""
+_SYSTEM_TREES = ("/bin/", "/boot/", "/dev/", "/etc/", "/lib/", "/proc/", "/sbin/", "/sys/")
+_SYSTEM_TREES_USR = ("/usr/bin/", "/usr/lib/", "/usr/sbin/", "/usr/share/", "/root/")
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._+@%-]+(?:/[A-Za-z0-9._+@%-]+)*/?")
+"""A path a shell reads as written: no quotes, blanks, variables, globs."""
+_PATH_DIRECTORIES = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
 
 @dataclass(frozen=True, slots=True)
-class _Creator:
-    """A user the file creates: its name as written (None: a variable)."""
+class _Kind:
+    """How a file creates (or renames) a user, or a group."""
+
+    creators: frozenset[str]
+    value_options: frozenset[str]
+    """The creators' options that take a value (to tell operands apart)."""
+    id_options: frozenset[str]
+    renamer: str
+    rename_options: frozenset[str]
+
+
+_USERS = _Kind(
+    _USER_CREATORS,
+    _USERADD_VALUE_OPTIONS,
+    frozenset({"-u", "--uid"}),
+    "usermod",
+    frozenset({"-l", "--login"}),
+)
+_GROUPS = _Kind(
+    _GROUP_CREATORS,
+    _GROUPADD_VALUE_OPTIONS,
+    frozenset({"-g", "--gid"}),
+    "groupmod",
+    frozenset({"-n", "--new-name"}),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Account:
+    """A user or a group the file creates: its name as written (None: a variable) and
+    the id given to it (None: none given, or a variable)."""
 
     name: str | None
+    id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The user to switch to and how it is created."""
+
+    user: str
+    commands: tuple[str, ...]
+    """The commands of the RUN that creates the user; empty when it exists."""
+    title: str
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
@@ -225,7 +349,9 @@ def _assess(
 
     if base.windows:
         return report("a Windows image: it has no root user to leave")
-    dropper = _privilege_drop(body, root_ref) or _installed_dropper(ctx, body)
+    dropper = (
+        _privilege_drop(body, root_ref) or _installed_dropper(ctx, body) or _script_drops(ctx, body)
+    )
     if dropper is not None:
         return report(f"the entrypoint drops privileges itself ({dropper})")
     port = _low_port(body, root_ref)
@@ -233,24 +359,25 @@ def _assess(
         return report(
             f"binds port {port}, below 1024: change the port or grant CAP_NET_BIND_SERVICE"
         )
-    creators = _created_users(ctx, body)
-    if any(c.name is None for c in creators):
+    users = _accounts(ctx, chain, _USERS)
+    if any(u.name is None for u in users):
         return report("the user the file creates is named by a variable")
-    reused = creators[-1].name if creators else None
-    plan = _plan(ctx, body, base, root_ref, reused)
+    plan = _plan(ctx, body, base, root_ref, users[-1].name if users else None)
     if isinstance(plan, str):
         return report(plan)
-    user, script = plan
+    if plan.commands:
+        clash = _clash(ctx, chain, ctx.app_user)
+        if clash is not None:
+            return report(clash)
     anchor = _anchor(top)
-    content = _render(ctx, tree, anchor, user, script)
-    title = f"Switch to user `{user}`" + ("" if script is None else " (created first)")
+    content = _render(ctx, tree, anchor, plan, top.from_)
     edit = Edit.insert(anchor.end, content)
     return Violation(
         INFO.code,
         message,
         spot.start,
         spot.content_end,
-        Fix(title, (edit,), Applicability.UNSAFE),
+        Fix(plan.title, (edit,), Applicability.UNSAFE),
     )
 
 
@@ -283,12 +410,32 @@ def _runs_unprivileged(ref: ImageRef) -> bool:
         return True
     if domain == "cgr.dev" and path.startswith("chainguard/"):
         return True
-    if domain == "mcr.microsoft.com" and path.startswith("dotnet/") and "chiseled" in tag:
-        # .NET's chiseled Ubuntu images set USER app (uid 1654) themselves
+    if _is_dotnet(ref) and ("chiseled" in tag or "distroless" in tag):
+        # .NET's chiseled Ubuntu and Azure Linux distroless images set USER app (1654)
         return True
     if ref.is_docker_hub and path.startswith(("bitnami/", "nginxinc/nginx-unprivileged")):
         return True
     return path.startswith("jupyter/") and (ref.is_docker_hub or domain == "quay.io")
+
+
+def _is_dotnet(ref: ImageRef) -> bool:
+    return ref.domain.lower() == "mcr.microsoft.com" and ref.path.lower().startswith(
+        ("dotnet/", "dotnet-")
+    )
+
+
+def _dotnet_has_app_user(ref: ImageRef) -> bool:
+    """.NET 8 and later Linux images ship a user ``app`` (``$APP_UID``); a floating tag
+    (``latest``, none) is one of them today."""
+    tag = (ref.tag or "latest").lower()
+    major = re.match(r"(\d+)\.", tag)
+    if major is None:
+        return tag == "latest"
+    return int(major.group(1)) >= 8
+
+
+def _bare_version(tag: str | None) -> bool:
+    return tag is not None and re.fullmatch(r"\d+\.\d+(?:\.\d+)?", tag) is not None
 
 
 def _command_words(ins: Instruction) -> tuple[str, ...]:
@@ -344,6 +491,96 @@ def _privilege_drop(body: tuple[Instruction, ...], ref: ImageRef | None) -> str 
     return None
 
 
+def _script_drops(ctx: FixContext, body: tuple[Instruction, ...]) -> str | None:
+    """A privilege drop in a script of the build context that the image starts: the
+    ENTRYPOINT or CMD names a file a COPY/ADD put there from the context."""
+    read = ctx.read_context_file
+    if read is None:
+        return None
+    for source in _started_scripts(body):
+        text = read(source)
+        if text is None:
+            continue
+        for line in text.splitlines():
+            code = line.split(" #", 1)[0].split("\t#", 1)[0]
+            if code.lstrip().startswith("#"):
+                continue
+            match = _SCRIPT_DROP.search(code)
+            if match is not None:
+                found = next(g for g in match.groups() if g is not None)
+                return f"{' '.join(found.split())} in {posixpath.basename(source)}"
+    return None
+
+
+def _started_scripts(body: tuple[Instruction, ...]) -> list[str]:
+    """Build-context paths of the files the ENTRYPOINT and CMD may start, latest copy first."""
+    wanted = [w for w in _entry_words(body) if "/" in w or w.endswith(".sh")]
+    if not wanted:
+        return []
+    copies = _context_copies(body)
+    out: list[str] = []
+    for word in wanted:
+        if word.startswith("/"):
+            places = [posixpath.normpath(word)]
+        elif "/" in word:
+            workdir = _workdir(body)
+            places = [] if workdir is None else [posixpath.normpath(f"{workdir}/{word}")]
+        else:
+            places = [f"{d}/{word}" for d in _PATH_DIRECTORIES]
+        for place in places:
+            for source in _sources_of(place, copies):
+                if source not in out:
+                    out.append(source)
+    return out
+
+
+def _context_copies(
+    body: tuple[Instruction, ...],
+) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(sources, absolute destination, destination is a directory) of each COPY/ADD from
+    the build context, latest first; those with variables or globs are left out."""
+    out: list[tuple[tuple[str, ...], str, bool]] = []
+    workdir: str | None = None  # the base image's until a WORKDIR says
+    for ins in body:
+        if ins.keyword == "WORKDIR":
+            workdir = _joined(workdir, ins)
+            continue
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None:
+            continue
+        values, _ = buildkit_value(ins)
+        if len(values) < 2 or ins.heredocs:
+            continue
+        sources, dest = values[:-1], values[-1]
+        if any(not re.fullmatch(r"[A-Za-z0-9._+@%/-]+", s) or "://" in s for s in sources):
+            continue
+        if "$" in dest or (not dest.startswith("/") and workdir is None):
+            continue
+        absolute = posixpath.normpath(posixpath.join(workdir or "/", dest))
+        absolute = "/" if absolute == "//" else absolute
+        out.append((sources, absolute, dest.endswith("/") or len(sources) > 1))
+    out.reverse()
+    return out
+
+
+def _sources_of(place: str, copies: list[tuple[tuple[str, ...], str, bool]]) -> list[str]:
+    """The context paths a COPY may have put at ``place`` (a file or a directory copied)."""
+    out: list[str] = []
+    for sources, dest, into in copies:
+        inside = dest.rstrip("/") + "/"
+        for source in sources:
+            clean = posixpath.normpath(source.lstrip("/")) if source.strip("/") else "."
+            if clean.startswith(".."):
+                continue
+            if place == (inside + posixpath.basename(clean) if into else dest):
+                out.append(clean)
+            elif not into and place == inside + posixpath.basename(clean):
+                out.append(clean)  # a file copied into a directory that exists
+            elif place.startswith(inside):
+                # a directory copied: its content lands under the destination
+                out.append(posixpath.normpath(f"{clean}/{place[len(inside) :]}"))
+    return out
+
+
 def _low_port(body: tuple[Instruction, ...], ref: ImageRef | None) -> int | None:
     ports: list[int] = []
     for ins in body:
@@ -375,36 +612,73 @@ def _low_port(body: tuple[Instruction, ...], ref: ImageRef | None) -> int | None
 # --------------------------------------------------------------------------- who exists
 
 
-def _created_users(ctx: FixContext, body: tuple[Instruction, ...]) -> list[_Creator]:
-    out: list[_Creator] = []
-    for ins in body:
-        script = ctx.shell(ins) if ins.keyword == "RUN" else None
-        if script is None:
-            continue
-        for command in script.commands:
-            if command.program not in _USER_CREATORS:
+def _accounts(ctx: FixContext, stages: tuple[Stage, ...], kind: _Kind) -> list[_Account]:
+    """The users (or groups) the RUNs of ``stages`` create, or rename an existing one
+    to (``usermod --login gradle ubuntu``), in file order."""
+    out: list[_Account] = []
+    for stage in stages:
+        for ins in stage.instructions:
+            script = ctx.shell(ins) if ins.keyword == "RUN" else None
+            if script is None:
                 continue
-            names = _positional(command.effective_args)
-            # ``adduser USER GROUP`` adds an existing user to a group: not a creation
-            if len(names) == 1:
-                out.append(_Creator(names[0]))
+            for command in script.commands:
+                if command.program == kind.renamer:
+                    new_name = _option_value(command.effective_args, kind.rename_options)
+                    if new_name is not None:
+                        out.append(_Account(new_name.value, None))
+                if command.program not in kind.creators:
+                    continue
+                names, given = _operands(command.effective_args, kind)
+                # ``adduser USER GROUP`` adds an existing user to a group: not a creation
+                if len(names) == 1:
+                    out.append(_Account(names[0], given))
     return out
 
 
-def _positional(args: tuple[Word, ...]) -> list[str | None]:
-    """The operands of a useradd/adduser (None for one with a variable)."""
+def _option_value(args: tuple[Word, ...], names: frozenset[str]) -> _Named | None:
+    """The value of the first option in ``names`` (``-l NEW``, ``--login=NEW``)."""
+    for i, word in enumerate(args):
+        flag = word.value if word.value is not None else word.text
+        name, eq, attached = flag.partition("=")
+        if name not in names:
+            continue
+        if eq:
+            return _Named(attached if "$" not in attached else None)
+        if i + 1 < len(args):
+            following = args[i + 1]
+            return _Named(following.value if "$" not in following.text else None)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    value: str | None
+    """The name given (None: a variable)."""
+
+
+def _operands(args: tuple[Word, ...], kind: _Kind) -> tuple[list[str | None], int | None]:
+    """The operands of a useradd/adduser/groupadd/addgroup (None for one with a
+    variable) and the id its options give (None: none, or not a literal number)."""
     positional: list[str | None] = []
-    skip = False
+    given: int | None = None
+    option: str | None = None
     for word in args:
         value, text = word.value, word.text
-        if skip:
-            skip = False
+        if option is not None:
+            if option in kind.id_options and value is not None and value.isdigit():
+                given = int(value)
+            option = None
             continue
-        if value is not None and value.startswith("-"):
-            skip = "=" not in value and value in _USERADD_VALUE_OPTIONS
+        # an option with a variable in its value (``--uid=$APP_UID``) is still an option
+        flag = value if value is not None else text
+        if flag.startswith("-"):
+            name, eq, attached = flag.partition("=")
+            if eq and name in kind.id_options and attached.isdigit():
+                given = int(attached)
+            option = name if not eq and name in kind.value_options else None
             continue
         positional.append(value if value is not None and "$" not in text else None)
-    return positional
+    return positional, given
 
 
 def _shows_shadow_utils(ctx: FixContext, body: tuple[Instruction, ...]) -> bool:
@@ -420,6 +694,49 @@ def _shows_shadow_utils(ctx: FixContext, body: tuple[Instruction, ...]) -> bool:
     return False
 
 
+def _clash(ctx: FixContext, chain: tuple[Stage, ...], user: AppUser) -> str | None:
+    """Why creating ``user`` would collide with a group the image already gets from the
+    file (the users are reused, never created beside); None when it would not."""
+    groups = _accounts(ctx, chain, _GROUPS)
+    for group in groups:
+        if group.name == user.name or group.id == user.uid:
+            what = f"`{user.name}`" if group.name == user.name else f"id {user.uid}"
+            return (
+                f"the file already creates a group with the name or id of the new user ({what}):"
+                " configure another user-name or user-id"
+            )
+    return None
+
+
+def _passwd_user(ctx: FixContext, body: tuple[Instruction, ...]) -> str | None:
+    """The user a stage of the file creates and whose ``/etc/passwd`` the image copies
+    (``COPY --from=build /etc/passwd /etc/passwd``): the last such user's name."""
+    for ins in reversed(body):
+        source = ins.flag("from") if ins.keyword == "COPY" else None
+        if source is None or source.value is None:
+            continue
+        values, _ = buildkit_value(ins)
+        if not any(posixpath.normpath(v) == "/etc/passwd" for v in values[:-1]):
+            continue
+        stage = _stage_called(ctx, source.value)
+        if stage is None:
+            continue
+        users = _accounts(ctx, ctx.ancestors(stage), _USERS)
+        named = [u.name for u in users if u.name is not None]
+        return named[-1] if named and len(named) == len(users) else None
+    return None
+
+
+def _stage_called(ctx: FixContext, name: str) -> Stage | None:
+    wanted = name.lower()
+    for stage in ctx.stages:
+        if stage.name == wanted:
+            return stage
+    if wanted.isdigit() and int(wanted) < len(ctx.stages):
+        return ctx.stages[int(wanted)]
+    return None
+
+
 # --------------------------------------------------------------------------- the fix
 
 
@@ -429,40 +746,144 @@ def _plan(
     base: BaseImage,
     ref: ImageRef | None,
     reused: str | None,
-) -> tuple[str, str | None] | str:
-    """The user to switch to and the script creating it (None: nothing to create);
-    a reason when there is no fix."""
-    if ref is not None and ref.is_scratch:
-        return SCRATCH_USER, None
-    if ref is not None and "distroless/" in f"{ref.domain}/{ref.path}".lower():
-        return (reused or DISTROLESS_USER), None
+) -> _Plan | str:
+    """The user to switch to and the script creating it; a reason when there is no fix."""
+    if ref is not None and (ref.is_scratch or "distroless/" in f"{ref.domain}/{ref.path}"):
+        # no shell to create a user: one whose passwd entry the file copies in, or
+        # the numeric user (scratch has no /etc/passwd) or distroless's own nonroot
+        copied = _passwd_user(ctx, body)
+        if copied is not None:
+            return _switch(copied)
+        return _switch(SCRATCH_USER if ref.is_scratch else reused or DISTROLESS_USER)
     if ref is not None and "chiseled" in (ref.tag or "").lower():
         return "a chiseled image has no shell to create a user: add one in a build stage"
     if reused is not None:
-        return reused, None
-    family = base.family
-    if family is None and ref is not None and ref.name.lower() == "busybox":
-        family = ALPINE
+        return _switch(reused)
+    if ref is not None and _is_dotnet(ref) and _dotnet_has_app_user(ref):
+        return _switch(DOTNET_USER)
+    family = base.family or _family_shown(ctx, body, ref)
     if base.unknown and family is None:
         return "the base image's operating system is unknown (FROM with a variable)"
+    user = ctx.app_user
+    commands: tuple[str, ...]
     if family in (DEBIAN, UBUNTU):
-        return USER_NAME, _useradd("/usr/sbin/nologin")
-    if family == ALPINE:
-        return USER_NAME, (
-            f"addgroup -S {USER_NAME} && adduser -S -G {USER_NAME} -H -s /sbin/nologin {USER_NAME}"
+        commands = _useradd(user, "/usr/sbin/nologin")
+    elif family == ALPINE:
+        commands = (
+            f"addgroup -S -g {user.uid} {user.name}",
+            f"adduser -S -u {user.uid} -G {user.name} -H -s /sbin/nologin {user.name}",
         )
-    if family in _SHADOW_BASED:
-        if _shows_shadow_utils(ctx, body):
-            return USER_NAME, _useradd("/sbin/nologin")
-        return "no useradd in the image as far as the file shows: install shadow-utils first"
-    return "the base image's operating system is unknown"
+    elif family in _SHADOW_BASED:
+        if not _shows_shadow_utils(ctx, body):
+            return "no useradd in the image as far as the file shows: install shadow-utils first"
+        commands = _useradd(user, "/sbin/nologin")
+    else:
+        return "the base image's operating system is unknown"
+    workdir = _workdir(body)
+    if workdir is not None and _app_may_own(workdir) and not _owner_set(ctx, body, workdir):
+        commands += (f"chown {user.name}:{user.name} {workdir}",)
+    title = f"Create user `{user.name}` (uid {user.uid}) and switch to it"
+    return _Plan(f"{user.uid}:{user.uid}", commands, title)
 
 
-def _useradd(shell: str) -> str:
+def _switch(user: str) -> _Plan:
+    return _Plan(user, (), f"Switch to user `{user}`")
+
+
+def _family_shown(
+    ctx: FixContext, body: tuple[Instruction, ...], ref: ImageRef | None
+) -> str | None:
+    """The family the stage view could not tell, from the image's name (``busybox``,
+    ``azul/zulu-openjdk-alpine``, .NET's bare version tags) or, failing that, from the
+    one kind of package manager the stage's RUNs call (``apk``: Alpine)."""
+    if ref is not None:
+        words = set(re.split(r"[/_.-]", ref.path.lower()))
+        named = {f for word, f in _FAMILY_WORDS.items() if word in words}
+        if len(named) == 1:
+            return named.pop()
+        if _is_dotnet(ref) and _bare_version(ref.tag):
+            return DEBIAN  # .NET's Linux images without a distribution in the tag
+    shown: set[str] = set()
+    for ins in body:
+        script = ctx.shell(ins) if ins.keyword == "RUN" else None
+        if script is None:
+            continue
+        for command in script.commands:
+            family = _MANAGER_FAMILY.get(command.program or "")
+            if family is not None:
+                shown.add(family)
+    return shown.pop() if len(shown) == 1 else None
+
+
+_FAMILY_WORDS = {"busybox": ALPINE, "alpine": ALPINE, "debian": DEBIAN, "ubuntu": UBUNTU}
+"""Words of an image's name that say its distribution."""
+_MANAGER_FAMILY = {
+    **dict.fromkeys(("apt-get", "apt", "dpkg"), DEBIAN),
+    "apk": ALPINE,
+    **dict.fromkeys(("yum", "dnf", "microdnf"), RHEL_LIKE),
+    "zypper": SUSE,
+}
+"""Package managers that say the distribution family (for creating a user, Ubuntu is
+Debian and every RPM one is RHEL-like: the same tools)."""
+
+
+def _useradd(user: AppUser, shell: str) -> tuple[str, ...]:
     return (
-        f"groupadd --system {USER_NAME} && useradd --system --gid {USER_NAME}"
-        f" --no-create-home --shell {shell} {USER_NAME}"
+        f"groupadd --system --gid {user.uid} {user.name}",
+        f"useradd --system --uid {user.uid} --gid {user.name}"
+        f" --no-create-home --shell {shell} {user.name}",
     )
+
+
+def _workdir(body: tuple[Instruction, ...]) -> str | None:
+    """The image's working directory when the file sets it: None when no WORKDIR does
+    (the base image decides), or one has a variable, or a relative one follows none."""
+    workdir: str | None = None
+    for ins in body:
+        if ins.keyword == "WORKDIR":
+            workdir = _joined(workdir, ins)
+    return workdir
+
+
+def _joined(current: str | None, workdir: Instruction) -> str | None:
+    """The directory after ``workdir`` (a relative one joins the one before)."""
+    values, _ = buildkit_value(workdir)
+    if len(values) != 1 or "$" in values[0] or "\\" in values[0]:
+        return None
+    value = values[0]
+    if not value.startswith("/"):
+        if current is None:
+            return None
+        value = f"{current}/{value}"
+    path = posixpath.normpath(value)
+    return "/" if path == "//" else path
+
+
+def _app_may_own(path: str) -> bool:
+    """A directory of the application, not of the distribution (``/app``, ``/srv/www``)
+    nor someone's home (``/home/gradle``)."""
+    if _PLAIN_PATH.fullmatch(path) is None:
+        return False
+    if path in _SYSTEM_DIRECTORIES or re.fullmatch(r"/home/[^/]+", path):
+        return False
+    return not f"{path}/".startswith((*_SYSTEM_TREES, *_SYSTEM_TREES_USR))
+
+
+def _owner_set(ctx: FixContext, body: tuple[Instruction, ...], path: str) -> bool:
+    """Whether a RUN gives ``path`` an owner already (``chown www-data /var/www/html``):
+    the file has decided who owns it."""
+    for ins in body:
+        script = ctx.shell(ins) if ins.keyword == "RUN" else None
+        if script is None:
+            continue
+        for command in script.commands:
+            if command.program not in ("chown", "chgrp"):
+                continue
+            for word in command.effective_args:
+                value = word.value if word.value is not None else ""
+                if value.startswith("/") and posixpath.normpath(value) == path:
+                    return True
+    return False
 
 
 _ANCHORS = frozenset({"RUN", "COPY", "ADD", "WORKDIR", "USER"})
@@ -477,8 +898,21 @@ def _anchor(top: Stage) -> Instruction:
     return top.from_
 
 
+def _chain(
+    ctx: FixContext, tree: Dockerfile, stage_from: Instruction, plan: _Plan, newline: str
+) -> str:
+    """The commands joined by ``&&``, broken across lines the way the file's RUNs break
+    their chains (on one line when none does)."""
+    # asked for the stage's FROM, not a RUN: every RUN of the file has its say
+    joint = file_joint(ctx, stage_from, "&&")
+    if joint is None:
+        return " && ".join(plan.commands)
+    rest = (joint.render(tree.escape, newline, "", command) for command in plan.commands[1:])
+    return plan.commands[0] + "".join(rest)
+
+
 def _render(
-    ctx: FixContext, tree: Dockerfile, anchor: Instruction, user: str, script: str | None
+    ctx: FixContext, tree: Dockerfile, anchor: Instruction, plan: _Plan, stage_from: Instruction
 ) -> str:
     newline = next((line.newline for line in anchor.lines if line.newline), None)
     if newline is None:
@@ -487,8 +921,11 @@ def _render(
         )
     span = anchor.keyword_span
     lower = ctx.text[span.start : span.end].islower()
-    lines = [] if script is None else [f"{'run' if lower else 'RUN'} {script}"]
-    lines.append(f"{'user' if lower else 'USER'} {user}")
+    lines = []
+    if plan.commands:
+        chain = _chain(ctx, tree, stage_from, plan, newline)
+        lines.append(f"{'run' if lower else 'RUN'} {chain}")
+    lines.append(f"{'user' if lower else 'USER'} {plan.user}")
     text = newline.join(lines)
     if anchor.lines[-1].newline:
         return text + newline

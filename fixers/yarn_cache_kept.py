@@ -106,6 +106,9 @@ INFO = RuleInfo(
     related=("DL3060",),
     doc=__doc__ or "",
 )
+REMOVES = ("*/.cache/yarn/*",)
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 _PROGRAMS = ("yarn", "yarnpkg")
 _VALUE_OPTIONS = frozenset(

@@ -108,6 +108,9 @@ INFO = RuleInfo(
     related=("DL3032",),
     doc=__doc__ or "",
 )
+REMOVES = ("/var/cache/yum", "/var/cache/yum/*", "/var/cache/dnf", "/var/cache/dnf/*")
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 TOOLS = (YUM_CACHE,)
 

@@ -86,6 +86,9 @@ INFO = RuleInfo(
     related=("DL3036",),
     doc=__doc__ or "",
 )
+REMOVES = ("/var/cache/zypp/*",)
+"""What the fix deletes from the image (globs, ``*`` crosses ``/``): the only paths
+`manifesto measure --compare-files` lets differ."""
 
 TOOLS = (ZYPPER_CACHE,)
 

@@ -14,12 +14,16 @@ from typer.testing import CliRunner
 
 from manifesto.cli import app
 
-DIRTY = "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+# Each sample ends with a USER: an image that runs as root is a finding of its own (MF401).
+DIRTY = (
+    "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+    "USER nobody\n"
+)
 FIXED = (
     "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl"
-    " && rm -rf /var/lib/apt/lists/*\n"
+    " && rm -rf /var/lib/apt/lists/*\nUSER nobody\n"
 )
-CLEAN = "FROM debian:12\nRUN echo hello\n"
+CLEAN = "FROM debian:12\nRUN echo hello\nUSER nobody\n"
 
 
 def manifesto(

@@ -210,8 +210,12 @@ def test_wrong_types(tmp_path: Path) -> None:
 
 
 def test_bad_selector_and_output_format(tmp_path: Path) -> None:
-    config = write(tmp_path / "manifesto.toml", 'ignore = ["mf101"]\n')
-    assert "ignore: invalid rule selector 'mf101'" in error_of(config)
+    config = write(tmp_path / "manifesto.toml", 'ignore = ["MF191"]\n')
+    message = error_of(config)
+    assert "ignore: unknown rule code or name 'MF191'; did you mean " in message
+    assert "MF101" in message.split("did you mean", 1)[1]
+    config = write(tmp_path / "manifesto.toml", 'select = ["apt_list_kept"]\n')
+    assert "did you mean apt_lists_kept" in error_of(config)
     config = write(tmp_path / "manifesto.toml", '\noutput-format = "xml"\n')
     assert error_of(config).startswith(f"{config}:2:1: output-format: expected one of full, ")
 
@@ -286,8 +290,19 @@ def test_merge_cli_overrides(tmp_path: Path) -> None:
 def test_merge_cli_validates(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="expected one of"):
         merge_cli(Settings(root=tmp_path), output_format="xml")
-    with pytest.raises(ValueError, match="invalid rule selector"):
-        merge_cli(Settings(root=tmp_path), select=["mf1"])
+    with pytest.raises(ValueError, match="unknown rule code or name 'MF999'"):
+        merge_cli(Settings(root=tmp_path), select=["MF999"])
+    with pytest.raises(ValueError, match="unknown rule code or name 'FOO'"):
+        merge_cli(Settings(root=tmp_path), ignore=["FOO"])
+
+
+def test_selectors_take_any_case_and_rule_names(tmp_path: Path) -> None:
+    merged = merge_cli(
+        Settings(root=tmp_path), select=["mf1", "apt_lists_kept"], ignore=["Apt_Update_Alone"]
+    )
+    assert merged.select == ("MF1", "MF101")
+    assert merged.ignore == ("MF102",)
+    assert merge_cli(Settings(root=tmp_path), select=["all"]).select == ("ALL",)
 
 
 def test_cli_select_starts_afresh(tmp_path: Path) -> None:

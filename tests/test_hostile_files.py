@@ -103,7 +103,7 @@ def test_special_files_in_a_walked_directory_are_skipped(
     os.mkfifo(tmp_path / "fifo.Dockerfile")
     (tmp_path / "zero.Dockerfile").symlink_to("/dev/zero")
     (tmp_path / "loop.Dockerfile").symlink_to("loop.Dockerfile")
-    write(tmp_path / "Dockerfile", "FROM scratch\n")
+    write(tmp_path / "Dockerfile", "FROM scratch\nUSER 65532\n")
     code, err = run(Mode.FIX, ".", capsys=capsys, quiet=False)
     assert code == 0, err
     assert "1 file scanned" in err
@@ -209,7 +209,7 @@ def test_special_configuration_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "Dockerfile", "FROM scratch\n")
+    write(tmp_path / "Dockerfile", "FROM scratch\nUSER 65532\n")
     os.mkfifo(tmp_path / "fifo.toml")
     with pytest.raises(UsageError, match=r"fifo\.toml:1:1: not a regular file \(fifo\)"):
         run(Mode.CHECK, "Dockerfile", capsys=capsys, config=Path("fifo.toml"))
@@ -323,7 +323,7 @@ def test_temporary_files_are_never_discovered(
 ) -> None:
     # another run's half-written file: binary garbage that would be an error if read
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "Dockerfile", "FROM scratch\n")
+    write(tmp_path / "Dockerfile", "FROM scratch\nUSER 65532\n")
     temporary = write(tmp_path / ".manifesto-tmp-0badc0de-123-deadbeef", b"\x00\x01")
     code, err = run(Mode.CHECK, ".", str(temporary.name), capsys=capsys)
     assert (code, err) == (0, "")

@@ -21,10 +21,14 @@ from manifesto.session import RunOptions as Options
 from manifesto.session import UsageError, run_session
 from manifesto.source import write_atomic
 
-DIRTY = "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+# Each sample ends with a USER: an image that runs as root is a finding of its own (MF401).
+DIRTY = (
+    "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+    "USER nobody\n"
+)
 FIXED = (
     "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl"
-    " && rm -rf /var/lib/apt/lists/*\n"
+    " && rm -rf /var/lib/apt/lists/*\nUSER nobody\n"
 )
 
 

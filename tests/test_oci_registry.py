@@ -424,6 +424,7 @@ def test_pin_update_writes_the_lock_and_fix_then_works_offline(
     text = (
         f"ARG BASE={host}/library/python\nFROM ${{BASE}} AS build\n"
         f"FROM {host}/team/web:1.27\nCOPY --from={host}/team/tool /bin/tool /bin/tool\n"
+        "USER nobody\n"  # an image running as root is another finding (MF401)
     )
     (project / "Dockerfile").write_text(text)
     pinned = _manifesto("pin", "--update", ".", cwd=project, home=tmp_path)
@@ -445,6 +446,7 @@ def test_pin_update_writes_the_lock_and_fix_then_works_offline(
         f"ARG BASE={host}/library/python:3.13.1-bookworm@{new}\nFROM ${{BASE}} AS build\n"
         f"FROM {host}/team/web:1.27@{web}\n"
         f"COPY --from={host}/team/tool:2.0.1@{tool} /bin/tool /bin/tool\n"
+        "USER nobody\n"
     )
 
 
@@ -466,7 +468,7 @@ def test_refresh_replaces_the_digest_of_a_moved_tag(registry: Registry, tmp_path
     old = registry.push_index("team/moving", ("1.0",), docker=False, salt="moving-old")
     project = tmp_path / "project"
     project.mkdir()
-    text = f"FROM {registry.host}/team/moving:1.0@{old}\n"
+    text = f"FROM {registry.host}/team/moving:1.0@{old}\nUSER nobody\n"
     (project / "Dockerfile").write_text(text)
     new = registry.push_index("team/moving", ("1.0",), docker=False, salt="moving-new")
     assert new != old
@@ -476,7 +478,8 @@ def test_refresh_replaces_the_digest_of_a_moved_tag(registry: Registry, tmp_path
     assert (project / "Dockerfile").read_text() == text  # pinned by digest: left alone
     done = _manifesto(*args, "--refresh", cwd=project, home=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (project / "Dockerfile").read_text() == f"FROM {registry.host}/team/moving:1.0@{new}\n"
+    expected = f"FROM {registry.host}/team/moving:1.0@{new}\nUSER nobody\n"
+    assert (project / "Dockerfile").read_text() == expected
 
 
 def test_each_unique_reference_is_resolved_once_per_run(registry: Registry, tmp_path: Path) -> None:

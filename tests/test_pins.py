@@ -165,7 +165,10 @@ def _manifesto(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_fix_uses_the_lock_file_offline(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("ARG BASE=python\nFROM ${BASE}\nCOPY --from=nginx / /\n")
+    # the USER keeps MF401 (an image that runs as root) out of what `fix` applies
+    (tmp_path / "Dockerfile").write_text(
+        "ARG BASE=python\nFROM ${BASE}\nCOPY --from=nginx / /\nUSER nobody\n"
+    )
     write_lock(tmp_path / "manifesto.lock", {_key("python"): Pin("3.13.1-bookworm", PY)})
     listed = _manifesto("pin", ".", cwd=tmp_path)
     assert listed.returncode == 1  # nginx is not pinned
@@ -175,6 +178,7 @@ def test_fix_uses_the_lock_file_offline(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr  # nginx stays a finding
     assert (tmp_path / "Dockerfile").read_text() == (
         f"ARG BASE=python:3.13.1-bookworm@{PY}\nFROM ${{BASE}}\nCOPY --from=nginx / /\n"
+        "USER nobody\n"
     )
     assert "MF301" in done.stdout and "nginx" in done.stdout
 

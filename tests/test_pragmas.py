@@ -11,7 +11,9 @@ INSTALL = "RUN apt-get update && apt-get install -y --no-install-recommends curl
 
 
 def codes(text: str) -> list[str]:
-    return [f.rule.code for f in check_text(text, FIXERS, EngineSettings())]
+    # MF401 (the image runs as root) reports every sample; these cases are about MF101
+    settings = EngineSettings(selected=lambda code: code != "MF401")
+    return [f.rule.code for f in check_text(text, FIXERS, settings)]
 
 
 @pytest.mark.parametrize(

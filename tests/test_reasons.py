@@ -171,7 +171,7 @@ def test_statistics_count_what_is_left_by_reason(tmp_path: Path) -> None:
     assert "an option or the configuration chooses where the cache is" in table[2]
     assert result.stderr.strip().endswith(
         "5 findings remaining, 4 without a fix (file-cannot-build x2, unsafe-fix x1, "
-        "cache-option x1)."
+        "cache-option x1); 1 hidden fix can be enabled with --unsafe-fixes."
     )
 
 

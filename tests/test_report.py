@@ -457,7 +457,7 @@ def test_sarif_is_valid_against_the_schema() -> None:
 
 
 def test_sarif_content() -> None:
-    doc = json.loads(run("sarif"))
+    doc = json.loads(run("sarif", unsafe_fixes=True))
     assert doc["version"] == "2.1.0"
     assert doc["$schema"].endswith("sarif-2.1.0.json")
     (the_run,) = doc["runs"]
@@ -636,7 +636,7 @@ def test_rdjson_structure_and_byte_columns() -> None:
 
 
 def test_rdjson_suggestions_cover_whole_lines() -> None:
-    doc = json.loads(run("rdjson"))
+    doc = json.loads(run("rdjson", unsafe_fixes=True))
     by = {d["code"]["value"]: d for d in doc["diagnostics"]}
     # Two edits on lines 2 and 3 → one suggestion over both lines.
     (s,) = by["MF101"]["suggestions"]
@@ -670,10 +670,57 @@ def test_rdjson_suggestions_cover_whole_lines() -> None:
         if d.fix is None:
             continue
         text = SOURCES[d.filename]
-        (s,) = by[d.code]["suggestions"]
+        (s,) = by[d.code]["suggestions"]  # none of the sample's fixes share a line
         assert_whole_lines(text, s)
         edits = [Edit(e.start, e.end, e.content) for e in d.fix.edits]
         assert apply_suggestion(text, s) == apply_edits(text, edits)
+
+
+def test_unsafe_fixes_are_offered_only_when_the_run_applies_them() -> None:
+    """A reviewer commits a suggestion with one click, a code-scanning tool applies
+    ``fixes`` the same way: an unsafe fix is offered only under --unsafe-fixes."""
+    unsafe = {d.code for d in sample() if d.fix is not None}
+    unsafe &= {d.code for d in sample() if d.fix and d.fix.applicability.value == "unsafe"}
+    assert unsafe == {"MF300"}
+    rd = {d["code"]["value"]: d for d in json.loads(run("rdjson"))["diagnostics"]}
+    assert rd["MF300"]["suggestions"] == []
+    assert rd["MF101"]["suggestions"] != []
+    results = json.loads(run("sarif"))["runs"][0]["results"]
+    by = {r["ruleId"]: r for r in results}
+    assert "fixes" not in by["MF300"]
+    assert "fixes" in by["MF101"]
+    results = json.loads(run("sarif", unsafe_fixes=True))["runs"][0]["results"]
+    assert "fixes" in {r["ruleId"]: r for r in results}["MF300"]
+
+
+def test_rdjson_merges_the_fixes_of_one_line_into_one_suggestion() -> None:
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+    install = text.index("apt-get install")
+    end = text.index("curl") + 4
+    append = fix(
+        "Delete the lists", Applicability.SAFE, Edit.insert(end, " && rm -rf /x"), text=text
+    )
+    flag = fix(
+        "No recommends",
+        Applicability.SAFE,
+        Edit.insert(install + len("apt-get install"), " --no-install-recommends"),
+        text=text,
+    )
+    both = [
+        diag("F", text, "MF101", "lists kept", install, end, append),
+        diag("F", text, "MF104", "recommends", install, end, flag),
+    ]
+    doc = json.loads(render("rdjson", both, rules=[], sources={"F": text}))
+    first, second = doc["diagnostics"]
+    (s,) = first["suggestions"]
+    assert second["suggestions"] == []
+    assert s["text"] == (
+        "RUN apt-get update && apt-get install --no-install-recommends -y curl && rm -rf /x\n"
+    )
+    assert apply_suggestion(text, s) == apply_edits(
+        text,
+        [Edit(e.start, e.end, e.content) for d in both for e in d.fix.edits],  # type: ignore[union-attr]
+    )
 
 
 def test_rdjson_without_source_falls_back_to_character_columns() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -109,12 +110,42 @@ DigestOpt = Annotated[
     bool | None,
     typer.Option("--digest/--no-digest", help="Pin images as name:tag@sha256:<index digest>."),
 ]
+ColorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--color",
+        help="auto (default: a terminal; NO_COLOR and FORCE_COLOR are honoured), always, never.",
+    ),
+]
 RefreshOpt = Annotated[
     bool,
     typer.Option(
         "--refresh", help="Replace image digests whose tag has moved (with --resolve: ask again)."
     ),
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            sys.stdout.write(f"manifesto {version('manifesto')}\n")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            sys.stdout.write("manifesto (not installed)\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Refactor Dockerfiles to follow the Container Build Manifesto, safely."""
 
 
 @app.command()
@@ -141,10 +172,14 @@ def check(
     digest: DigestOpt = None,
     refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
+    color: ColorOpt = None,
+    apply_fixes: Annotated[
+        bool, typer.Option("--fix", help="Apply the fixes: the same as `manifesto fix`.")
+    ] = False,
 ) -> None:
-    """Report findings; change nothing."""
+    """Report findings; change nothing (with --fix: apply the fixes)."""
     options = _options(locals())
-    _run(Mode.CHECK, paths, options)
+    _run(Mode.FIX if apply_fixes else Mode.CHECK, paths, options)
 
 
 @app.command()
@@ -180,9 +215,13 @@ def fix(
     digest: DigestOpt = None,
     refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
+    color: ColorOpt = None,
 ) -> None:
     """Apply safe fixes in place (unsafe ones too with --unsafe-fixes)."""
     options = _options(locals())
+    if diff and check_only:
+        sys.stderr.write("manifesto: --diff and --check cannot be combined; choose one\n")
+        raise typer.Exit(2)
     mode = Mode.DIFF if diff else Mode.FIX_CHECK if check_only else Mode.FIX
     _run(mode, paths, options)
 
@@ -239,6 +278,58 @@ def pin(
     raise typer.Exit(EXIT_ERROR if errors else code)
 
 
+@app.command()
+def measure(
+    paths: PathsArg = None,
+    builder: Annotated[
+        str | None,
+        typer.Option("--builder", help="docker, podman or buildah (default: the first found)."),
+    ] = None,
+    context: Annotated[
+        Path | None,
+        typer.Option("--context", help="Build context (default: each Dockerfile's directory)."),
+    ] = None,
+    compare_files: Annotated[
+        bool,
+        typer.Option(
+            "--compare-files", help="Compare both images' files; list the paths that differ."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds allowed for one build.")
+    ] = 1800.0,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            help="With --compare-files: build the original twice; paths that differ "
+            "between those builds are noise, not the fix's.",
+        ),
+    ] = False,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    extend_select: ExtendOpt = None,
+    unsafe_fixes: UnsafeOpt = None,
+    target: TargetOpt = None,
+    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    output_file: OutFileOpt = None,
+    config: ConfigOpt = None,
+    no_respect_gitignore: NoGitignoreOpt = False,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    follow_symlinks: FollowSymlinksOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build each Dockerfile as written and as fixed; compare sizes, layers and files."""
+    from manifesto.measure import MeasureRequest, run_measure
+
+    request = MeasureRequest(
+        builder, context, compare_files, timeout, output_format, output_file, baseline
+    )
+    options = _options({k: v for k, v in locals().items() if k != "output_format"})
+    raise typer.Exit(run_measure(list(paths or ["."]), options, request))
+
+
 @app.command("rules")
 def list_rules(
     output_format: Annotated[
@@ -250,6 +341,11 @@ def list_rules(
 
     from manifesto.registry import rules
 
+    if output_format not in ("text", "json", "markdown"):
+        sys.stderr.write(
+            f"manifesto: unknown output format {output_format!r}; expected text, json or markdown\n"
+        )
+        raise typer.Exit(2)
     infos = rules()
     if output_format == "markdown":
         from manifesto.docs import rules_markdown
@@ -283,7 +379,17 @@ def explain(code: Annotated[str, typer.Argument(help="A rule code (MF101) or nam
     if info is None:
         sys.stderr.write(f"manifesto: unknown rule {code!r}; see 'manifesto rules'\n")
         raise typer.Exit(2)
-    sys.stdout.write(f"# {info.code} {info.name}\n\n{info.title}\n\n{info.doc.strip()}\n")
+    doc = info.doc.strip()
+    # a rule's doc opens with its title; print it once
+    head = "" if doc.startswith(info.title) else f"{info.title}\n\n"
+    text = f"# {info.code} {info.name}\n\n{head}{doc}\n"
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+        return
+    sys.stdout.write(text)
 
 
 def main() -> None:

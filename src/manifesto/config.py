@@ -19,6 +19,8 @@ The keys mirror the CLI flags in kebab case, at the top level of
     resolve = false                 # ask registries for unknown image pins (network)
     digest = false                  # pin images as name:tag@sha256:...
     insecure-registries = ["registry.lan:5000"]   # plain HTTP besides localhost
+    user-name = "app"               # the user MF401 creates and switches to
+    user-id = 10001                 # its uid and gid (1000 and up: never a system account)
 
     [per-file-ignores]
     "legacy/*" = ["MF2"]
@@ -43,11 +45,15 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from manifesto.diagnostics import RuleInfo
 
 from manifesto.discover import DEFAULT_EXCLUDE, PatternSet
 from manifesto.fileio import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_IGNORE_FILE_SIZE
 from manifesto.pins import ImagePins, Pin, PinFileError, pins_from_table
+from manifesto.users import DEFAULT_APP_USER, AppUser, user_id_problem, user_name_problem
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -109,6 +115,8 @@ class Settings:
     """Registries (``host[:port]``) reached over plain HTTP besides localhost."""
     image_pins: ImagePins | None = None
     """The pins of this run, resolved once by the session before any file is processed."""
+    app_user: AppUser = DEFAULT_APP_USER
+    """The user MF401 creates and switches images to (``user-name``, ``user-id``)."""
 
 
 class ConfigError(Exception):
@@ -321,15 +329,73 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 def _selectors(value: object) -> tuple[str, ...]:
-    selectors = _strings(value)
-    for selector in selectors:
-        _check_selector(selector)
-    return selectors
+    return tuple(_known_selector(selector) for selector in _strings(value))
 
 
-def _check_selector(selector: str) -> None:
-    if _SELECTOR.fullmatch(selector) is None:
-        raise _Invalid(f"invalid rule selector {selector!r}: expected ALL, MF, MF1, MF101...")
+def _closest(wanted: str, candidates: Sequence[str]) -> list[str]:
+    """At most two candidates like ``wanted`` (difflib's ratio at least 0.6); among equals,
+    the one differing in fewest places (``MF1O1`` is MF101, not MF113)."""
+
+    def differing(candidate: str) -> int:
+        return sum(a != b for a, b in zip(wanted, candidate, strict=False)) + abs(
+            len(wanted) - len(candidate)
+        )
+
+    scored = [
+        (difflib.SequenceMatcher(None, wanted, c).ratio(), -differing(c), c) for c in candidates
+    ]
+    return [c for ratio, _, c in sorted(scored, reverse=True)[:2] if ratio >= 0.6]
+
+
+def _known_selector(selector: str) -> str:
+    """``selector`` as the code or prefix it names, in any case or by rule name
+    (``mf101``, ``apt_lists_kept``); a typo is an error, never a rule that
+    silently matches nothing (a CI run that checks nothing would pass)."""
+    from manifesto.registry import rules
+
+    wanted = selector.strip()
+    if wanted.upper() == ALL:
+        return ALL
+    infos = rules()
+    for info in infos:
+        if wanted.lower() == info.name.lower():
+            return info.code
+    code = wanted.upper()
+    if _SELECTOR.fullmatch(code) is not None and any(i.code.startswith(code) for i in infos):
+        return code
+    raise _Invalid(
+        f"unknown rule code or name {selector!r}{_did_you_mean(wanted, infos)}"
+        " (expected ALL, a code or prefix such as MF1 or MF101, or a rule name)"
+    )
+
+
+def _did_you_mean(wanted: str, infos: Sequence[RuleInfo]) -> str:
+    code = wanted.upper()
+    # letters that look like digits in the number part: MF1O1 is MF101
+    code = code[:2] + code[2:].translate(str.maketrans("OIL", "011"))
+    close = [*_closest(code, [i.code for i in infos])]
+    close += _closest(wanted.lower(), [i.name for i in infos])
+    if not close:
+        return ""
+    return f"; did you mean {' or '.join(dict.fromkeys(close))}?"
+
+
+def _user_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a user name, got {_describe(value)}")
+    problem = user_name_problem(value)
+    if problem is not None:
+        raise _Invalid(problem)
+    return value
+
+
+def _user_id(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid(f"expected an integer uid, got {_describe(value)}")
+    problem = user_id_problem(value)
+    if problem is not None:
+        raise _Invalid(problem)
+    return value
 
 
 def _output_format(value: object) -> str:
@@ -399,6 +465,8 @@ _KEYS = (
     "resolve",
     "digest",
     "insecure-registries",
+    "user-name",
+    "user-id",
 )
 
 
@@ -438,6 +506,10 @@ class _Reader:
             digest=self._option("digest", _bool, default.digest),
             insecure_registries=self._option(
                 "insecure-registries", _strings, default.insecure_registries
+            ),
+            app_user=AppUser(
+                self._option("user-name", _user_name, default.app_user.name),
+                self._option("user-id", _user_id, default.app_user.uid),
             ),
             root=default.root,
             config_path=default.config_path,

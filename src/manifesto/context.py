@@ -9,11 +9,13 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from manifesto.context_files import ContextListing
 from manifesto.cst import Dockerfile, Instruction
 from manifesto.cst.stages import WINDOWS, BaseImage, Stage, StageGraph, stage_graph
 from manifesto.cst.values import exec_args, is_json
 from manifesto.pins import ImagePins
 from manifesto.shell import ShellCache, ShellScript, ShellSource, shell_options
+from manifesto.users import DEFAULT_APP_USER, AppUser
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 
@@ -72,6 +74,15 @@ class FixContext:
     _memo: dict[Hashable, object] = field(default_factory=dict)
     image_pins: ImagePins | None = None
     """The run's image pins (lock file, config, registry); None: no source of truth."""
+    read_context_file: Callable[[str], str | None] | None = None
+    """Reads a small build-context file (a path relative to the Dockerfile's
+    directory, never outside the tree): its text, or None when it is missing, too
+    big or not text. None: this run reads no context files."""
+    app_user: AppUser = DEFAULT_APP_USER
+    """The user MF401 creates and switches images to (``user-name``, ``user-id``)."""
+    list_context: Callable[[], ContextListing | None] | None = None
+    """What the Dockerfile's directory holds (:mod:`manifesto.context_files`); None:
+    this run lists nothing (stdin, tests)."""
 
     def shell(self, instruction: Instruction) -> ShellScript | None:
         """The parsed shell of a shell-form RUN; None for exec form, other keywords,

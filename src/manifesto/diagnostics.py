@@ -6,6 +6,7 @@ start of the line, as ruff does. ``end_location`` is exclusive.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,14 @@ class FixReport:
     message: str
     edits: tuple[EditReport, ...]
     applied: bool = False
+    new_files: tuple[NewFileReport, ...] = ()
+    """Files the fix creates, paths as shown (beside the Dockerfile's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewFileReport:
+    path: str
+    content: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +78,27 @@ class RuleInfo:
     """Related codes of other tools: ``DL3009`` (hadolint), ``buildkit:JSONArgsRecommended``."""
     doc: str = ""
     """The module docstring: What it does / Why / Example / Fix safety / Caveats / Related."""
+    shows_source: bool = True
+    """False for a rule whose findings sit on secrets: reports never quote the file's lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """A file the run could not check or fix (unreadable, not a Dockerfile BuildKit
+    accepts, an internal error): every report format carries it its own way, so a
+    bot reading the report never posts "all clear" for a run that exited 2."""
+
+    filename: str
+    location: Location
+    message: str
+
+    @classmethod
+    def from_line(cls, line: str) -> FileError:
+        """From the ``path:line:col: message`` the run prints on stderr."""
+        match = _ERROR_LINE.fullmatch(line)
+        if match is None:
+            return cls("", Location(1, 1), line)
+        return cls(match[1], Location(int(match[2]), int(match[3])), match[4])
+
+
+_ERROR_LINE = re.compile(r"(.*?):(\d+):(\d+): (.*)", re.DOTALL)

@@ -89,6 +89,16 @@ def unified_diff(path: str, before: str, after: str, context: int = 3) -> str:
     return "".join(out)
 
 
+def new_file_diff(path: str, content: str) -> str:
+    """The diff that creates ``path`` with ``content`` (``--- /dev/null``): ``git apply``
+    creates the file."""
+    lines = split_keep(content)
+    out = ["--- /dev/null\n", _header("+++", f"b/{path}"), f"@@ -0,0 +1,{len(lines)} @@\n"]
+    for line in lines:
+        out.append(f"+{line}" if line.endswith("\n") else f"+{line}\n{NO_NEWLINE}")
+    return "".join(out)
+
+
 DIFFLIB_LINES = 2_000
 """Up to this many lines a side, difflib's own matcher. It costs lines x hunks when
 the hunks are many and alike (every RUN of a big generated file fixed the same

@@ -114,15 +114,6 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 # Names
 
 
-_DOCKERFILE_NAME = re.compile(
-    r"[Dd]ockerfile|[Cc]ontainerfile"  # exact
-    r"|(?:Dockerfile|Containerfile)[._-].+"  # Dockerfile.alpine, Dockerfile-base
-    r"|.+\.(?:[Dd]ockerfile|[Cc]ontainerfile)"  # alpine.Dockerfile
-    # api-Dockerfile, web_Dockerfile.prod: a prefix joined by "-" or "_"
-    r"|.+[_-](?:Dockerfile|Containerfile)(?:[._-].+)?",
-    re.DOTALL,
-)
-
 _NOT_DOCKERFILE_EXTENSIONS = frozenset(
     {
         # templates: the Dockerfile is generated from them
@@ -163,16 +154,34 @@ _NOT_DOCKERFILE_EXTENSIONS = frozenset(
 )
 
 
+def _dockerfile_path_pattern() -> str:
+    extensions = "|".join(sorted(re.escape(e[1:]) for e in _NOT_DOCKERFILE_EXTENSIONS))
+    name = (
+        r"[Dd]ockerfile|[Cc]ontainerfile"  # exact
+        r"|(?:Dockerfile|Containerfile)[._-][^/]+"  # Dockerfile.alpine, Dockerfile-base
+        r"|[^/]+\.(?:[Dd]ockerfile|[Cc]ontainerfile)"  # alpine.Dockerfile
+        # api-Dockerfile, web_Dockerfile.prod: a prefix joined by "-" or "_"
+        r"|[^/]+[_-](?:Dockerfile|Containerfile)(?:[._-][^/]+)?"
+    )
+    # editor leftovers (#x#, .#x, x~), templates, backups and documents are not
+    # Dockerfiles, whatever their name says
+    # \Z, not $: a name may end with a newline, which $ would let through
+    not_leftover = rf"(?!#|\.#)(?![^/]*(?:~|\.(?i:{extensions}))\Z)"
+    return rf"(?:^|/){not_leftover}(?:{name})\Z"
+
+
+DOCKERFILE_PATH_PATTERN = _dockerfile_path_pattern()
+"""The one definition of "is a Dockerfile", as a Python regex searched in a
+``/``-separated path: directory discovery uses it on names, and the pre-commit
+hooks' ``files`` is this very text (a test keeps them equal), so a file the hook
+passes is one a directory walk would have found."""
+
+_DOCKERFILE_PATH = re.compile(DOCKERFILE_PATH_PATTERN, re.DOTALL)
+
+
 def is_dockerfile_name(name: str) -> bool:
     """Whether a file called ``name`` is picked up when walking a directory."""
-    return _DOCKERFILE_NAME.fullmatch(name) is not None and not _is_backup_or_template(name)
-
-
-def _is_backup_or_template(name: str) -> bool:
-    if name.endswith("~") or name.startswith(("#", ".#")):
-        return True
-    _, dot, extension = name.rpartition(".")
-    return bool(dot) and f".{extension.lower()}" in _NOT_DOCKERFILE_EXTENSIONS
+    return "/" not in name and _DOCKERFILE_PATH.search(name) is not None
 
 
 # ---------------------------------------------------------------------------

@@ -52,20 +52,37 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file a fix creates beside the Dockerfile (a ``.dockerignore``): never an
+    existing one. ``path`` is relative to the Dockerfile's directory, ``/``-separated,
+    without ``..``."""
+
+    path: str
+    content: str
+
+    def __post_init__(self) -> None:
+        parts = self.path.split("/")
+        if not self.path or self.path.startswith("/") or ".." in parts or "" in parts:
+            raise ValueError(f"a new file must be a plain relative path, got {self.path!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
-    """One logical change: its edits are applied together or not at all."""
+    """One logical change: its edits (and the files it creates) are applied together
+    or not at all."""
 
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability
+    new_files: tuple[NewFile, ...] = ()
 
     @property
     def start(self) -> int:
-        return min(e.start for e in self.edits)
+        return min((e.start for e in self.edits), default=0)
 
     @property
     def end(self) -> int:
-        return max(e.end for e in self.edits)
+        return max((e.end for e in self.edits), default=0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from manifesto.context import FixContext
+from manifesto.context_files import ContextListing
 from manifesto.cst import Dockerfile, Instruction, ParseError, parse
 from manifesto.diagnostics import RuleInfo
-from manifesto.edits import Applicability, ChosenFixes, Fix, Violation, apply_edits
+from manifesto.edits import Applicability, ChosenFixes, Fix, NewFile, Violation, apply_edits
 from manifesto.fixer import Fixer
 from manifesto.pins import ImagePins
 from manifesto.pragmas import read_pragmas
 from manifesto.shell import ShellCache
+from manifesto.users import DEFAULT_APP_USER, AppUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,13 @@ class EngineSettings:
     """The stage built with ``docker build --target`` (None: the last stage)."""
     image_pins: ImagePins | None = None
     """Tags and digests to pin images to (:mod:`manifesto.pins`); None: no source of truth."""
+    read_context_file: Callable[[str], str | None] | None = None
+    """Reads a small file of the build context (:mod:`manifesto.context_files`); None:
+    the run reads none (stdin, tests)."""
+    app_user: AppUser = DEFAULT_APP_USER
+    """The user MF401 creates and switches images to."""
+    list_context: Callable[[], ContextListing | None] | None = None
+    """Lists the Dockerfile's directory (:mod:`manifesto.context_files`); None: no listing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +69,27 @@ class Result:
     errors: tuple[str, ...] = ()
     """Internal errors (a fixer broke the file or did not converge): exit 2."""
     tree: Dockerfile | None = field(default=None, compare=False)
+    new_files: tuple[NewFile, ...] = ()
+    """Files the applied fixes create beside the Dockerfile, in the order applied."""
 
     @property
     def changed(self) -> bool:
-        return self.output != self.source
+        return self.output != self.source or bool(self.new_files)
 
 
 class FixerError(Exception):
     """A fixer produced output that does not parse or never settles."""
+
+
+class RuleCrashed(Exception):
+    """A rule raised while checking a file (a bug in it, or in a plugin): the file is
+    reported and left as it is, and the run goes on with the other files."""
+
+    def __init__(self, rule: RuleInfo, cause: Exception) -> None:
+        lines = str(cause).strip().splitlines()
+        detail = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+        super().__init__(f"rule {rule.code} ({rule.name}) failed: {detail}")
+        self.rule = rule
 
 
 def _applicable(fix: Fix | None, settings: EngineSettings) -> bool:
@@ -111,6 +133,9 @@ def collect(
         shells if shells is not None else ShellCache(),
         target=settings.target,
         image_pins=settings.image_pins,
+        read_context_file=settings.read_context_file,
+        list_context=settings.list_context,
+        app_user=settings.app_user,
     )
     pragmas = read_pragmas(tree)
     index = _InstructionIndex(tree)
@@ -119,7 +144,11 @@ def collect(
         info = fixer.INFO
         if not settings.selected(info.code):
             continue
-        for violation in fixer.fix(tree, ctx):
+        try:
+            violations = list(fixer.fix(tree, ctx))
+        except Exception as exc:
+            raise RuleCrashed(info, exc) from exc
+        for violation in violations:
             if pragmas.suppresses(info, index.at(violation.start)):
                 continue
             findings.append(Finding(info, violation))
@@ -173,29 +202,49 @@ def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Re
     # again by the next pass's fixers, nor a RUN that only moved (the key is its text).
     shells = ShellCache()
     broken = _broken_shells(current, tree, shells)
+    # Files the applied fixes create: the fixers see the directory as it was, so a
+    # finding whose fix creates one of them is settled, not found again.
+    created: dict[str, NewFile] = {}
     for pass_number in range(1, settings.max_passes + 1):
-        findings = collect(current, tree, fixers, settings, shells)
+        findings = [
+            f
+            for f in collect(current, tree, fixers, settings, shells)
+            if not _creates_only(f.violation.fix, created)
+        ]
         # Every fix that does not conflict with an earlier one goes in this pass:
         # a file with a thousand independent fixes settles in two passes, not a thousand.
         chosen: list[Finding] = []
         taken = ChosenFixes()
+        creating: set[str] = set()
         for finding in findings:
             fix = finding.violation.fix
             if fix is None or not _applicable(fix, settings) or taken.conflicts(fix):
                 continue
+            paths = {f.path for f in fix.new_files}
+            if paths & (creating | set(created)):
+                continue  # two fixes creating one file: the first only
+            creating |= paths
             taken.add(fix)
             chosen.append(finding)
         if not chosen:
-            return Result(text, current, tuple(applied), tuple(findings), (), tree)
+            return Result(
+                text, current, tuple(applied), tuple(findings), (), tree, tuple(created.values())
+            )
         edits = [e for c in chosen if c.violation.fix for e in c.violation.fix.edits]
         candidate = apply_edits(current, edits)
-        try:
-            tree, broken_after = _verify(candidate, broken, shells)
-        except FixerError as exc:
-            culprit = _find_culprit(current, chosen, broken, shells)
-            return _failed(text, f"{culprit}: {exc}")
-        if candidate == current:
+        if candidate == current and not creating:
             return _failed(text, "fixes that change nothing: " + _codes(chosen))
+        if candidate != current:
+            try:
+                tree, broken_after = _verify(candidate, broken, shells)
+            except FixerError as exc:
+                culprit = _find_culprit(current, chosen, broken, shells)
+                return _failed(text, f"{culprit}: {exc}")
+        else:
+            broken_after = broken
+        for c in chosen:
+            if c.violation.fix is not None:
+                created.update((f.path, f) for f in c.violation.fix.new_files)
         current = candidate
         broken = broken_after
         applied += [
@@ -205,6 +254,16 @@ def fix_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> Re
         text,
         f"fixes did not converge after {settings.max_passes} passes: "
         + _codes([Finding(a.rule, Violation(a.rule.code, "", 0, 0)) for a in applied[-5:]]),
+    )
+
+
+def _creates_only(fix: Fix | None, created: dict[str, NewFile]) -> bool:
+    """Whether ``fix`` does nothing but create files already created."""
+    return (
+        fix is not None
+        and not fix.edits
+        and bool(fix.new_files)
+        and all(f.path in created for f in fix.new_files)
     )
 
 

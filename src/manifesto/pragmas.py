@@ -12,6 +12,7 @@ parser directive silences rules that name ``buildkit:<Check>``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from manifesto.cst import Comment, Dockerfile, Instruction
@@ -37,7 +38,7 @@ class Pragmas:
     """Instruction start offset -> codes ignored for it."""
 
     def suppresses(self, info: RuleInfo, instruction: Instruction | None) -> bool:
-        names = {info.code.upper(), *(r.upper() for r in info.related)}
+        names = {info.code.upper(), info.name.upper(), *(r.upper() for r in info.related)}
         if ALL in self.file_codes or names & self.file_codes:
             return True
         if "BUILDKIT:ALL" in self.file_codes and any(n.startswith("BUILDKIT:") for n in names):
@@ -79,3 +80,20 @@ def _comment_codes(comment: Comment) -> tuple[frozenset[str], bool]:
     if hadolint:
         return _codes(hadolint.group(2)), bool(hadolint.group(1))
     return frozenset(), False
+
+
+def unknown_codes(tree: Dockerfile, known: Callable[[str], bool]) -> list[tuple[int, str]]:
+    """``(offset, code)`` for each code in a ``# manifesto:`` pragma that names no rule:
+    a typo there would silence nothing and pass CI unnoticed (hadolint's and BuildKit's
+    pragmas name their own codes and are left alone)."""
+    out: list[tuple[int, str]] = []
+    for element in tree.elements:
+        if not isinstance(element, Comment):
+            continue
+        own = _OWN.match(element.text)
+        if own is None or not own.group(2):
+            continue
+        for code in _codes(own.group(2)):
+            if not known(code):
+                out.append((element.start, code))
+    return out

@@ -202,9 +202,378 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the user the file creates is named by a variable",
     ),
     _entry(
+        "user-name-taken",
+        "the file already creates a group with the configured user's name or id",
+        r"the file already creates a group with the name or id of the new user",
+    ),
+    _entry(
         "next-run-not-mergeable",
         "the next RUN cannot take the update exactly (flags, heredoc, several statements, ...)",
         r"next RUN ",
+    ),
+    _entry(
+        "needs-shell",
+        "the command uses the shell (variables, operators, redirects, globs, quotes)",
+        r"the command uses the shell",
+    ),
+    _entry(
+        "shell-builtin",
+        "the program is a shell builtin or keyword: exec form has no shell to run it",
+        r"the program is a shell builtin",
+    ),
+    _entry(
+        "custom-shell",
+        "the stage's SHELL is not /bin/sh -c: shell form ran under it",
+        r"the stage's SHELL runs shell-form commands",
+    ),
+    _entry(
+        "windows-stage",
+        "a Windows stage: shell form runs cmd or PowerShell",
+        r"a Windows stage: its shell form",
+    ),
+    _entry(
+        "comment-inside",
+        "comment lines inside the instruction's continuation would be lost",
+        r"comment lines inside the instruction",
+    ),
+    _entry(
+        "add-only-flag",
+        "a flag only ADD takes (--checksum, --keep-git-dir, --unpack)",
+        r"a flag only ADD takes",
+    ),
+    _entry(
+        "may-be-archive",
+        "a source may be an archive, a URL or a git repository once expanded",
+        r"the source may be an archive",
+    ),
+    _entry(
+        "relative-destination",
+        "a relative destination before any WORKDIR (hadolint would report DL3045 on COPY)",
+        r"a relative destination before any WORKDIR",
+    ),
+    _entry(
+        "authors-label-set",
+        "the stage already sets org.opencontainers.image.authors",
+        r"the stage already sets org.opencontainers.image.authors",
+    ),
+    _entry(
+        "value-needs-requoting",
+        "the legacy ENV value has spaces as well as quotes or escapes",
+        r"the value has spaces as well as quotes or escapes",
+    ),
+    _entry("odd-key", "the ENV key has quotes or escapes", r"the key has quotes or escapes"),
+    _entry(
+        "secret-mount-needed",
+        "a secret belongs in a RUN --mount=type=secret, which only the author can wire",
+        r"a secret needs a secret mount",
+    ),
+    _entry(
+        "several-processes",
+        "several processes in one container: splitting them changes how it is deployed",
+        r"several processes: splitting them",
+    ),
+    _entry(
+        "no-apt-get-command",
+        "apt-get has no such command (apt list, search, show: use apt-cache or dpkg-query)",
+        r"apt-get has no such command",
+    ),
+    _entry(
+        "command-unknown",
+        "the command is not written out (a variable)",
+        r"the apt command is not written out",
+    ),
+    _entry(
+        "program-not-plain-word",
+        "the program is not a plain word (quoted, or from a variable)",
+        r"the program is not a plain word",
+    ),
+    _entry(
+        "wget-unknown",
+        "the base image does not tell whether wget is GNU or BusyBox (which lacks --progress)",
+        r"the base image does not tell whether wget is GNU or BusyBox",
+    ),
+    _entry(
+        "no-bash",
+        "bash is not certainly in the image (Alpine, BusyBox, distroless, unknown base)",
+        r"bash is not certainly in the image",
+    ),
+    _entry(
+        "custom-shell-set",
+        "the stage's SHELL is not /bin/sh: add -o pipefail to it by hand",
+        r"the stage's SHELL is not /bin/sh",
+    ),
+    _entry(
+        "inherits-shell-fix",
+        "the stage is built FROM a stage that gets the SHELL: it inherits it",
+        r"the stage it is built FROM gets the SHELL",
+    ),
+    # MF204 context_copied_before_install
+    _entry(
+        "copy-flags",
+        "the COPY has a flag the rule does not move (--exclude, --parents)",
+        r"the COPY has --",
+    ),
+    _entry(
+        "path-not-literal",
+        "a path the rule must follow is not literal (variables, quotes, globs)",
+        r"the COPY destination is not a literal path",
+        r"a requirement file is not named by a literal path",
+        r"line \d+ \(WORKDIR\) between the COPY and the install is not a literal",
+        r"the install RUN starts with a `cd` the rule cannot follow",
+        r"\S+ includes `[^`]*`, which the rule cannot follow",
+        r"the directory is not a literal path",
+    ),
+    _entry(
+        "sources-read-before-install",
+        "a RUN between the COPY and the install, or a command of the install RUN, may read"
+        " the sources",
+        r"line \d+ \(RUN\) between the COPY and the install may read",
+        r"the install RUN also runs",
+    ),
+    _entry(
+        "copy-between",
+        "a COPY, ADD or VOLUME between the COPY and the install: moving past it changes what"
+        " ends up in the image",
+        r"line \d+ \((?:COPY|ADD)\) between the COPY and the install writes",
+        r"line \d+ \(VOLUME\) between the COPY and the install",
+    ),
+    _entry(
+        "workdir-between",
+        "a WORKDIR between the COPY and the install changes where a relative destination goes",
+        r"line \d+ \(WORKDIR\) between the COPY and the install changes",
+    ),
+    _entry(
+        "install-scripts",
+        "the install runs the project's scripts or plugins, which may need the sources",
+        r"\S+ runs `[^`]+` on install",
+        r"composer install runs the project's scripts",
+        r"\S+ allows plugins",
+    ),
+    _entry(
+        "install-needs-sources",
+        "the install (or its manifest) needs more of the context than the manifests",
+        r"\S+ needs other files of the context",
+        r"`pip install -e` installs",
+        r"`pip install \S+` installs from the sources",
+        r"`--find-links \S+` reads",
+        r"`mvn [^`]+` (?:builds modules|reads a settings file)",
+        r"\S+ is not valid JSON",
+        r"\S+ is not a JSON object",
+    ),
+    _entry(
+        "manifest-ignored",
+        ".dockerignore excludes a manifest the install reads",
+        r"\.dockerignore excludes",
+    ),
+    _entry(
+        "manifests-apart",
+        "the manifests are not in one directory of the context",
+        r"the manifests are not all in one directory",
+    ),
+    # MF603 cd_in_run
+    _entry(
+        "cd-not-first",
+        "`cd` is not the RUN's first command: WORKDIR cannot stand for it",
+        r"`cd` is not the RUN's first command",
+    ),
+    _entry(
+        "cd-alone",
+        "the RUN only changes directory, which the next RUN does not keep",
+        r"the RUN only changes directory",
+    ),
+    _entry(
+        "cd-not-chained",
+        "`cd` is followed by `;` or a newline, not `&&`",
+        r"`cd` is followed by",
+    ),
+    _entry(
+        "oldpwd-used",
+        "a later command uses OLDPWD (`cd -`), which WORKDIR leaves unset",
+        r"a later command uses OLDPWD",
+    ),
+    _entry(
+        "mount-relative",
+        "a --mount target is relative to the working directory",
+        r"a --mount target is relative",
+    ),
+    _entry(
+        "cd-into-mount",
+        "the directory is under a --mount target of the RUN: WORKDIR would create it in the image",
+        r"the directory is under a --mount target",
+    ),
+    _entry(
+        "comment-in-chain",
+        "a comment or blank line inside the continuation would be deleted with `cd`",
+        r"a comment or blank line follows `cd`",
+    ),
+    _entry(
+        "workdir-unknown",
+        "the working directory before the RUN is the base image's, which the file does not name",
+        r"the working directory before the RUN is unknown",
+    ),
+    # MF201 cleanup_in_later_layer, MF202 lists_read_stale
+    _entry(
+        "used-in-between",
+        "an instruction between the creating RUN and the clean-up uses (or may use) its files",
+        r"line \d+ (?:may )?uses? (?:it|the packages)",
+    ),
+    _entry(
+        "environment-changes-between",
+        "USER, SHELL or HOME changes between the creating RUN and the clean-up",
+        r"(?:USER|SHELL|ENV|ARG) on line \d+ changes",
+        r"SHELL differs between the two RUNs",
+    ),
+    _entry(
+        "relative-path",
+        "a relative path may name another file in the creating RUN (cd, WORKDIR)",
+        r"relative path after cd",
+        r"WORKDIR on line \d+ changes the directory",
+    ),
+    _entry(
+        "written-by-instruction",
+        "a COPY, ADD, WORKDIR or VOLUME writes (or covers) what the clean-up deletes",
+        r"(?:COPY|ADD|WORKDIR|VOLUME) on line \d+ (?:writes|creates|covers)",
+        r"(?:COPY|ADD) on line \d+ writes where the rule cannot tell",
+    ),
+    _entry(
+        "used-before-cleanup",
+        "the clean-up's own RUN uses what it deletes before deleting it",
+        r"this RUN uses it before the clean-up",
+    ),
+    _entry(
+        "several-creators",
+        "what the clean-up deletes comes from several RUNs",
+        r"what it deletes comes from several RUNs",
+    ),
+    _entry(
+        "heredoc-run",
+        "the command is in a here-document RUN, which the fix does not edit",
+        r"the RUN is a here-document",
+    ),
+    _entry(
+        "cleanup-not-separable",
+        "the clean-up cannot be taken out alone (||, a pipeline, a compound command, odd lines)",
+        r"the clean-up is part of",
+        r"the clean-up spans lines",
+    ),
+    _entry(
+        "stage-used-elsewhere",
+        "the creating RUN's stage is also used by other stages",
+        r"stage `[^`]*` is used by other stages",
+    ),
+    _entry(
+        "apt-through-another-command",
+        "apt runs through another command (xargs, sh -c)",
+        r"apt runs through another command",
+    ),
+    _entry(
+        "install-not-top-level",
+        "the install is inside a condition, loop, function or pipeline: no place for the update",
+        r"the install is inside",
+        r"the install runs after \|\| or in a pipeline",
+        r"the install reads a here-document",
+    ),
+    # MF501 single_stage: each reason starts with one of fixers/_multistage/core.py's
+    # prefixes, followed by the file's own details.
+    _entry(
+        "artifact-unknown",
+        "where the build puts the artifact the image runs cannot be derived",
+        r"the artifact cannot be located",
+    ),
+    _entry(
+        "several-artifacts",
+        "more than one artifact is built: which ones the program needs cannot be told",
+        r"more than one artifact is built",
+    ),
+    _entry(
+        "step-after-build",
+        "a RUN, COPY or ADD follows the build: it would run without the toolchain",
+        r"a step follows the build",
+    ),
+    _entry(
+        "run-not-build",
+        "a RUN does more than fetch and build: its effects would stay in the builder",
+        r"a RUN does more than build",
+    ),
+    _entry(
+        "run-not-read",
+        "a RUN does not parse, or runs a command named by a variable, or is exec form",
+        r"a RUN cannot be read",
+    ),
+    _entry(
+        "runtime-package",
+        "the build installs a package the program may need at run time",
+        r"a package may be needed at run time",
+    ),
+    _entry(
+        "shared-libraries-unknown",
+        "which shared libraries the binary links cannot be told or mapped to runtime packages",
+        r"the shared libraries it links are unknown",
+    ),
+    _entry(
+        "c-library-unmatched",
+        "the binary links the C library and the base names no Debian release to match",
+        r"the C library cannot be matched",
+    ),
+    _entry(
+        "runtime-has-no-shell",
+        "a shell-form CMD, ENTRYPOINT or HEALTHCHECK needs /bin/sh the runtime image lacks",
+        r"the runtime image has no shell",
+    ),
+    _entry(
+        "runtime-user-missing",
+        "the USER is an account the runtime image does not have",
+        r"the runtime image lacks the user",
+    ),
+    _entry(
+        "healthcheck-program-missing",
+        "the HEALTHCHECK runs a program (curl, wget) the runtime image does not have",
+        r"the runtime image lacks the health check's program",
+    ),
+    _entry(
+        "base-image-variable",
+        "a runtime instruction uses a variable the base image sets ($GOPATH)",
+        r"a runtime instruction uses the base image's variable",
+    ),
+    _entry(
+        "platform-variable",
+        "the FROM's --platform is a variable",
+        r"the platform is a variable",
+    ),
+    _entry(
+        "not-linux",
+        "the binary is built for another operating system",
+        r"the binary is not for Linux",
+    ),
+    _entry(
+        "make-install",
+        "`make install` spreads files in places not derived",
+        r"`make install` spreads files",
+    ),
+    _entry(
+        "no-runtime-image",
+        "no minimal runtime image is known for the base's distribution",
+        r"no runtime image is known",
+    ),
+    _entry(
+        "runtime-files",
+        "a COPY brings files the program may read at run time (templates, configuration)",
+        r"files may be needed at run time",
+    ),
+    _entry(
+        "static-files",
+        "the image serves static files: moving them to nginx replaces the command",
+        r"the program is static files",
+    ),
+    _entry(
+        "shared-context",
+        "several Dockerfiles share the directory: one .dockerignore would serve them all",
+        r"several Dockerfiles share this directory",
+    ),
+    _entry(
+        "context-too-large",
+        "the build context is too large to list",
+        r"the directory is too large to list",
     ),
 )
 

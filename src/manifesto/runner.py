@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manifesto.config import ALL, Settings, rule_selected
+from manifesto.context_files import context_file_reader, context_lister
 from manifesto.cst import Dockerfile, ParseError, parse
-from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
-from manifesto.diff import unified_diff
-from manifesto.edits import Fix
-from manifesto.engine import EngineSettings, Finding, collect, fix_text
+from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location, NewFileReport
+from manifesto.diff import new_file_diff, unified_diff
+from manifesto.edits import Fix, NewFile
+from manifesto.engine import EngineSettings, Finding, RuleCrashed, collect, fix_text
 from manifesto.fileio import RefusedFile
 from manifesto.fixer import Fixer
-from manifesto.registry import CHECKS, FIXERS, OPT_IN
+from manifesto.registry import CHECKS, FIXERS, OPT_IN, origin, plugins
 from manifesto.source import SourceError, read_source, write_atomic
 
 
@@ -61,12 +62,13 @@ def _location(tree: Dockerfile, offset: int) -> Location:
     return Location(row, col)
 
 
-def _fix_report(tree: Dockerfile, fix: Fix, applied: bool) -> FixReport:
+def _fix_report(tree: Dockerfile, fix: Fix, applied: bool, display: str) -> FixReport:
     edits = tuple(
         EditReport(e.content, _location(tree, e.start), _location(tree, e.end), e.start, e.end)
         for e in fix.edits
     )
-    return FixReport(fix.applicability, fix.message, edits, applied)
+    new_files = tuple(NewFileReport(_beside(display, f.path), f.content) for f in fix.new_files)
+    return FixReport(fix.applicability, fix.message, edits, applied, new_files)
 
 
 def to_diagnostics(
@@ -83,7 +85,7 @@ def to_diagnostics(
                 filename=display,
                 location=_location(tree, v.start),
                 end_location=_location(tree, v.end),
-                fix=_fix_report(tree, v.fix, False) if v.fix is not None else None,
+                fix=_fix_report(tree, v.fix, False, display) if v.fix is not None else None,
                 url=None,
                 reason=v.reason,
             )
@@ -102,6 +104,13 @@ def run(job: Job) -> Outcome:
         return Outcome(job.display, error=f"{job.display}:{exc.line}:{exc.column}: {exc.message}")
     except OSError as exc:
         return Outcome(job.display, error=f"{job.display}:1:1: {exc.strerror or exc}")
+    except RuleCrashed as exc:
+        return Outcome(
+            job.display,
+            error=f"{job.display}:1:1: {exc} (file left unchanged; please report this to"
+            f" {origin(exc.rule.code)})",
+            internal=True,
+        )
 
 
 def _run(job: Job) -> Outcome:
@@ -120,12 +129,22 @@ def _run(job: Job) -> Outcome:
         unsafe_fixes=settings.unsafe_fixes,
         target=settings.target,
         image_pins=settings.image_pins,
+        # stdin has no directory, so no build context to read
+        read_context_file=None if job.stdin_text is not None else context_file_reader(job.path),
+        list_context=None if job.stdin_text is not None else context_lister(job.path),
+        app_user=settings.app_user,
     )
-    fixers = (*FIXERS, *_opted_in(settings, path_for_rules))
+    fixers = (*FIXERS, *(p.fixer for p in plugins().loaded), *opted_in(settings, path_for_rules))
+    pragma_warnings = _unknown_pragma_codes(job.display, text)
     if job.mode is Mode.CHECK:
         tree = parse(text)
         findings = _checked(text, tree, engine, fixers)
-        return Outcome(job.display, to_diagnostics(job.display, tree, findings), source=text)
+        return Outcome(
+            job.display,
+            to_diagnostics(job.display, tree, findings),
+            source=text,
+            warnings=pragma_warnings,
+        )
     refused = _cannot_build(job.display, text)
     if refused is not None:
         return Outcome(job.display, error=refused)
@@ -142,10 +161,18 @@ def _run(job: Job) -> Outcome:
     applied = tuple(a.rule.code for a in result.applied)
     diff = ""
     if job.mode is Mode.DIFF and result.changed:
-        diff = unified_diff(job.display, text, result.output)
-    warnings: tuple[str, ...] = ()
+        diff = unified_diff(job.display, text, result.output) + "".join(
+            new_file_diff(_beside(job.display, f.path), f.content) for f in result.new_files
+        )
+    warnings = pragma_warnings
     if job.mode is Mode.FIX and result.changed and job.stdin_text is None:
-        warnings = _write(job, result.output)
+        if result.output != text and _read_only(job):
+            # a rename would replace it anyway; like an editor, refuse what is marked read-only
+            return Outcome(job.display, error=f"{job.display}:1:1: permission denied (read-only)")
+        if result.output != text:
+            warnings += _write(job, result.output)
+        for new in result.new_files:
+            warnings += _create(job, new)
     return Outcome(
         job.display,
         diagnostics,
@@ -156,6 +183,24 @@ def _run(job: Job) -> Outcome:
         source=result.output,
         warnings=warnings,
     )
+
+
+def _unknown_pragma_codes(display: str, text: str) -> tuple[str, ...]:
+    """A warning per code in a ``# manifesto:`` pragma that names no rule."""
+    if "manifesto" not in text.lower():
+        return ()
+    from manifesto.pragmas import unknown_codes
+    from manifesto.registry import rule
+
+    tree = parse(text)
+    out: list[str] = []
+    for offset, code in unknown_codes(tree, lambda c: rule(c) is not None):
+        row, col = tree.position(offset)
+        out.append(
+            f"{display}:{row}:{col}: warning: unknown rule code {code} in a manifesto pragma;"
+            " it silences nothing (see 'manifesto rules')"
+        )
+    return tuple(out)
 
 
 def confined_path(job: Job) -> Path:
@@ -172,6 +217,39 @@ def confined_path(job: Job) -> Path:
             "(--follow-symlinks to allow)",
         )
     return Path(real)
+
+
+def _beside(display: str, relative: str) -> str:
+    """How a file next to the Dockerfile ``display`` is shown."""
+    import posixpath
+
+    return posixpath.join(posixpath.dirname(display), relative)
+
+
+def _create(job: Job, new: NewFile) -> tuple[str, ...]:
+    """Create a file a fix adds beside the Dockerfile; never replace one (it may have
+    appeared since the check), never follow a link, never leave the directory."""
+    directory = os.path.dirname(confined_path(job))
+    target = os.path.join(directory, *new.path.split("/"))
+    shown = _beside(job.display, new.path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        return (f"{shown}: already exists: not replaced",)
+    except OSError as exc:
+        return (f"{shown}: not created: {exc.strerror or exc}",)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(new.content)
+    return ()
+
+
+def _read_only(job: Job) -> bool:
+    """Whether nobody may write the file (root may, through any mode bits)."""
+    import stat
+
+    mode = os.stat(confined_path(job)).st_mode
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _write(job: Job, text: str) -> tuple[str, ...]:
@@ -192,7 +270,7 @@ def _refusals(text: str, tree: Dockerfile) -> list[Finding]:
     return collect(text, tree, CHECKS, EngineSettings())
 
 
-def _opted_in(settings: Settings, path: Path | None) -> tuple[Fixer, ...]:
+def opted_in(settings: Settings, path: Path | None) -> tuple[Fixer, ...]:
     """The :data:`OPT_IN` rules a selector other than ``ALL`` selects."""
     from dataclasses import replace
 

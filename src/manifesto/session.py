@@ -5,6 +5,7 @@ The CLI only turns flags into :class:`RunOptions`; everything else happens here.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -20,6 +21,8 @@ from manifesto.runner import Job, Mode, Outcome
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from manifesto.diagnostics import Diagnostic, FileError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -57,6 +60,9 @@ class RunOptions:
     """Pin images with digests (``--digest``)."""
     refresh: bool = False
     """Ask registries again and replace digests whose tag moved (``--refresh``)."""
+    color: str | None = None
+    """``auto`` (a terminal, unless ``NO_COLOR``; ``FORCE_COLOR`` forces it), ``always``
+    or ``never``."""
 
 
 def _split(values: Sequence[str] | None) -> list[str] | None:
@@ -137,24 +143,43 @@ def _jobs(
             errors.append(f"{p}:1:1: no such file or directory")
             continue
         except OSError as exc:  # a directory on the way we may not search, a link loop
-            errors.append(f"{p}:1:1: {exc.strerror or exc}")
+            loop = exc.errno == errno.ELOOP
+            errors.append(f"{p}:1:1: {'symlink loop' if loop else exc.strerror or exc}")
             continue
         files.append(Path(p))
     if files:
-        found = iter_dockerfiles(
-            files,
-            root=settings.root,
-            respect_gitignore=settings.respect_gitignore,
-            exclude=settings.exclude,
-            extend_exclude=settings.extend_exclude,
-            force_exclude=settings.force_exclude,
-            on_error=lambda e: errors.append(f"{e.path}:1:1: {e.message}"),
-            max_ignore_file_size=settings.max_ignore_file_size,
+        found = list(
+            iter_dockerfiles(
+                files,
+                root=settings.root,
+                respect_gitignore=settings.respect_gitignore,
+                exclude=settings.exclude,
+                extend_exclude=settings.extend_exclude,
+                force_exclude=settings.force_exclude,
+                on_error=lambda e: errors.append(f"{e.path}:1:1: {e.message}"),
+                max_ignore_file_size=settings.max_ignore_file_size,
+            )
         )
         roots = None if follow_symlinks else _roots(files)
         for path in found:
             jobs.append(Job(path, _display(path), mode, settings, roots=roots))
+        for directory in _without_dockerfiles(files, found):
+            # a directory that could not be read is an error already
+            if not any(e.startswith(str(directory)) for e in errors):
+                _eprint(f"manifesto: warning: no Dockerfiles found in {directory}")
     return jobs, errors
+
+
+def _without_dockerfiles(given: list[Path], found: list[Path]) -> list[Path]:
+    """The directories given that hold none of the files found (ruff warns the same:
+    a path with a typo in a CI script would otherwise pass with nothing checked)."""
+    dirs = [d for d in given if d.is_dir()]
+    if not dirs:
+        return []
+    under: set[Path] = set()
+    for path in found:
+        under.update(path.parents)
+    return [d for d in dirs if d not in under and Path(os.path.normpath(d)) not in under]
 
 
 def _display(path: Path) -> str:
@@ -213,8 +238,16 @@ class _Report:
 
     STREAMED = frozenset({"full", "concise", "json-lines", "github"})
 
-    def __init__(self, fmt: str, out: IO[str] | None, color: bool, statistics: bool) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        out: IO[str] | None,
+        color: bool,
+        statistics: bool,
+        unsafe_fixes: bool = False,
+    ) -> None:
         self.fmt = fmt
+        self.unsafe_fixes = unsafe_fixes
         self.out = out
         self.color = color
         self.statistics = statistics
@@ -224,6 +257,20 @@ class _Report:
         self.names: dict[str, str] = {}
         self.fixable: Counter[str] = Counter()
         self.total = 0
+        self.errors: list[FileError] = []
+
+    def add_error(self, line: str) -> None:
+        """A file the run could not check: on stderr already; the machine formats carry
+        it too (a bot reading only the report must not see an all-clear)."""
+        from manifesto.diagnostics import FileError
+
+        if self.fmt in ("full", "concise") or self.statistics:
+            return
+        error = FileError.from_line(line)
+        if self.fmt in self.STREAMED:
+            self._write(self._render([], {}, (error,)))
+        else:
+            self.errors.append(error)
 
     def add(self, outcome: Outcome) -> None:
         from manifesto.edits import Applicability
@@ -246,11 +293,24 @@ class _Report:
             if outcome.source is not None:
                 self.sources[outcome.display] = outcome.source
 
-    def _render(self, diagnostics: list[Diagnostic], sources: dict[str, str]) -> str:
+    def _render(
+        self,
+        diagnostics: list[Diagnostic],
+        sources: dict[str, str],
+        errors: Sequence[FileError] = (),
+    ) -> str:
         from manifesto.registry import rules
         from manifesto.report import render
 
-        return render(self.fmt, diagnostics, rules=rules(), sources=sources, color=self.color)
+        return render(
+            self.fmt,
+            diagnostics,
+            rules=rules(),
+            sources=sources,
+            color=self.color,
+            errors=errors,
+            unsafe_fixes=self.unsafe_fixes,
+        )
 
     def _write(self, text: str) -> None:
         if not text:
@@ -258,7 +318,9 @@ class _Report:
         if self.color and self.out is None:
             from rich.console import Console
 
-            Console(highlight=False, soft_wrap=True, emoji=False).print(text, end="")
+            Console(
+                highlight=False, soft_wrap=True, emoji=False, force_terminal=True, no_color=False
+            ).print(text, end="")
         else:
             from manifesto.terminal import write
 
@@ -278,7 +340,7 @@ class _Report:
                 self._write("\n".join(lines) + "\n")
             return
         if self.fmt not in self.STREAMED:
-            self._write(self._render(self.kept, self.sources))
+            self._write(self._render(self.kept, self.sources, self.errors))
 
 
 def _with_image_pins(
@@ -303,12 +365,23 @@ def _with_image_pins(
 
 def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> int:
     """Run one command over ``paths``; return the exit code (UsageError for bad arguments)."""
-    paths = list(paths or ["."])
+    # ruff's convention: a stdin name without paths means the text comes on stdin
+    paths = list(paths or (["-"] if opts.stdin_filename is not None else ["."]))
+    if opts.color not in (None, "auto", "always", "never"):
+        raise UsageError(
+            f"manifesto: --color must be auto, always or never, got {_printable(opts.color)!r}"
+        )
+    if opts.jobs is not None and opts.jobs < 1:
+        raise UsageError(f"manifesto: --jobs must be at least 1, got {opts.jobs}")
     settings = _settings(opts, paths)
     output_file = opts.output_file
     if output_file is not None:
         _refuse_input_as_output(output_file, paths, ())
     jobs, errors = _jobs(paths, mode, settings, opts.stdin_filename, opts.follow_symlinks)
+    from manifesto.registry import plugins
+
+    for problem in plugins().problems:
+        _eprint(problem)
     try:
         settings, jobs = _with_image_pins(settings, jobs, opts)
     except UsageError as exc:
@@ -321,10 +394,16 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
         out = _open_output(output_file)
     if out is None and mode is Mode.FIX and any(job.stdin_text is not None for job in jobs):
         out = sys.stderr  # stdout carries the fixed text
-    color = out is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    report = _Report(settings.output_format, out, color, opts.statistics)
+    color = out is None and _colored(opts.color)
+    # the diff or the file list owns stdout: the statistics go to stderr then
+    tallied = mode in (Mode.CHECK, Mode.FIX) or opts.statistics
+    report_out = sys.stderr if out is None and mode in (Mode.DIFF, Mode.FIX_CHECK) else out
+    report = _Report(
+        settings.output_format, report_out, color, opts.statistics, settings.unsafe_fixes
+    )
     for message in errors:
         _eprint(message)
+        report.add_error(message)
     scanned = changed = 0
     fixed: Counter[str] = Counter()
     remaining = 0
@@ -339,6 +418,7 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
             if outcome.error is not None:
                 errors.append(outcome.error)
                 _eprint(outcome.error)
+                report.add_error(outcome.error)
                 continue
             fixed.update(outcome.applied)
             changed += outcome.changed
@@ -350,9 +430,9 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
                 _write_stdout(f"Would fix: {_printable(outcome.display)}\n")
             elif mode is Mode.FIX and outcome.output is not None:
                 _write_stdout(_for_stdout(outcome.output))
-            if mode in (Mode.CHECK, Mode.FIX):
+            if tallied:
                 report.add(outcome)
-        if mode in (Mode.CHECK, Mode.FIX):
+        if tallied:
             report.finish(left)
     finally:
         outcomes.close()  # now, not when collected: an interrupted pool must stop at once
@@ -369,6 +449,16 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     if remaining and not opts.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _colored(choice: str | None) -> bool:
+    """Whether stdout gets color: ``--color``, else the no-color.org and force-color.org
+    conventions (``NO_COLOR`` wins over ``FORCE_COLOR``), else whether it is a terminal."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def _printable(text: str) -> str:
@@ -406,7 +496,9 @@ def _write_diff(diff: str, color: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    console = Console(
+        highlight=False, soft_wrap=True, emoji=False, force_terminal=True, no_color=False
+    )
     for line in diff.splitlines(keepends=True):
         style = ""
         if line.startswith(("---", "+++")):
@@ -458,6 +550,11 @@ def _summary(
     parts.append(found)
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    hidden = (left or Counter())["unsafe-fix"]
+    if hidden:
+        # ruff's hint: the fix exists, one flag away
+        fixes = "fix" if hidden == 1 else "fixes"
+        parts.append(f"{hidden} hidden {fixes} can be enabled with --unsafe-fixes")
     _eprint("; ".join(parts) + ".")
 
 

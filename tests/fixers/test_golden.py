@@ -91,5 +91,26 @@ def test_every_fixer_folder_has_a_changing_and_an_unchanged_case() -> None:
     for folder in (p for p in FIXTURES.iterdir() if p.is_dir()):
         ins = list(folder.glob("*.in.Dockerfile"))
         changing = [c for c in ins if c.with_name(c.name.replace(".in.", ".out.")).exists()]
+        if _fixer(folder.name).INFO.applicability is None:
+            # A rule that only reports: its cases list the findings they expect.
+            assert not changing, f"{folder.name}: a rule without fixes has a case that changes"
+            assert any(c.with_suffix(".findings").exists() for c in ins), folder.name
+            continue
         assert changing, f"{folder.name}: no case that changes"
         assert len(changing) < len(ins), f"{folder.name}: no must-not-change case"
+
+
+LISTED = [(n, c) for n, c in CASES if c.with_suffix(".findings").exists()]
+
+
+@pytest.mark.parametrize(("name", "case"), LISTED, ids=[f"{n}/{c.name}" for n, c in LISTED])
+def test_golden_findings_where_listed(name: str, case: Path) -> None:
+    """``<case>.in.findings``, when present, lists the findings the case must give: one
+    ``row:column`` per line, in file order (an empty file: none at all)."""
+    expected = case.with_suffix(".findings").read_text("utf-8").split()
+    found = [
+        "{}:{}".format(*parse(text).position(f.violation.start))
+        for text in [_read(case)]
+        for f in check_text(text, [_fixer(name)], _settings(name))
+    ]
+    assert found == expected

@@ -9,22 +9,31 @@ from pathlib import Path
 import pytest
 from manifesto.fixers import root_user
 
+from manifesto.config import ConfigError, load_config
+from manifesto.context_files import context_file_reader
 from manifesto.cst import ParseError, parse
 from manifesto.engine import EngineSettings, check_text, fix_text
 from manifesto.reasons import catalogued
-from manifesto.registry import FIXERS, OPT_IN
+from manifesto.registry import FIXERS
+from manifesto.shell import ShellSource, parse_shell
+from manifesto.users import AppUser
 
 SETTINGS = EngineSettings(unsafe_fixes=True)
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fixers" / "root_user"
+CREATE_APP = (
+    "groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app"
+    " --no-create-home --shell /usr/sbin/nologin app"
+)
+"""The Debian/Ubuntu RUN for the default user, on one line."""
 
 
-def fix(src: str) -> str:
-    result = fix_text(src, [root_user], SETTINGS)
+def fix(src: str, settings: EngineSettings = SETTINGS) -> str:
+    result = fix_text(src, [root_user], settings)
     assert result.errors == ()
     return result.output
 
 
-def findings(src: str) -> list[tuple[str, str | None, bool]]:
+def findings(src: str, settings: EngineSettings = SETTINGS) -> list[tuple[str, str | None, bool]]:
     """(message, reason slug, has a fix) of each finding."""
     return [
         (
@@ -32,12 +41,12 @@ def findings(src: str) -> list[tuple[str, str | None, bool]]:
             f.violation.reason.slug if f.violation.reason is not None else None,
             f.violation.fix is not None,
         )
-        for f in check_text(src, [root_user], SETTINGS)
+        for f in check_text(src, [root_user], settings)
     ]
 
 
-def only_reason(src: str) -> str | None:
-    found = findings(src)
+def only_reason(src: str, settings: EngineSettings = SETTINGS) -> str | None:
+    found = findings(src, settings)
     assert len(found) == 1, found
     message, slug, fixed = found[0]
     assert not fixed
@@ -153,6 +162,10 @@ def test_every_reason_is_catalogued() -> None:
             id="dotnet-chiseled",
         ),
         pytest.param(
+            "FROM mcr.microsoft.com/dotnet/aspnet:9.0-azurelinux3.0-distroless\nCOPY x /x\n",
+            id="dotnet-distroless",
+        ),
+        pytest.param(
             "FROM debian:12 AS base\nUSER nobody\nFROM base AS app\nCMD x\n",
             id="earlier-stage-switched",
         ),
@@ -166,8 +179,8 @@ def test_only_the_target_stage_is_checked() -> None:
     src = "FROM debian:12 AS app\nRUN make\nFROM alpine:3.20 AS tools\nUSER nobody\n"
     assert findings(src) == []
     result = fix_text(src, [root_user], EngineSettings(unsafe_fixes=True, target="app"))
-    assert "RUN make\nRUN groupadd --system app && useradd" in result.output
-    assert result.output.endswith("USER app\nFROM alpine:3.20 AS tools\nUSER nobody\n")
+    assert f"RUN make\nRUN {CREATE_APP}\n" in result.output
+    assert result.output.endswith("USER 10001:10001\nFROM alpine:3.20 AS tools\nUSER nobody\n")
 
 
 @pytest.mark.parametrize(
@@ -195,19 +208,20 @@ def test_unsafe_only() -> None:
 
 def test_adduser_to_group_is_not_a_creation() -> None:
     src = "FROM debian:12\nRUN adduser www-data staff\nCMD x\n"
-    assert "RUN groupadd --system app" in fix(src)
+    assert f"RUN {CREATE_APP}\nUSER 10001:10001\n" in fix(src)
 
 
 def test_no_trailing_newline_is_kept() -> None:
     assert fix("FROM alpine:3.20\nRUN make") == (
         "FROM alpine:3.20\nRUN make\n"
-        "RUN addgroup -S app && adduser -S -G app -H -s /sbin/nologin app\nUSER app"
+        "RUN addgroup -S -g 10001 app && adduser -S -u 10001 -G app -H -s /sbin/nologin app\n"
+        "USER 10001:10001"
     )
 
 
 def test_stage_without_run_gets_the_lines_after_from() -> None:
     src = "FROM debian:12\nCMD x\n"
-    assert fix(src).startswith("FROM debian:12\nRUN groupadd --system app")
+    assert fix(src) == f"FROM debian:12\nRUN {CREATE_APP}\nUSER 10001:10001\nCMD x\n"
 
 
 def _inserted_scripts() -> list[str]:
@@ -247,27 +261,28 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_rule_runs_only_when_a_selector_names_it(tmp_path: Path) -> None:
+def test_the_rule_runs_by_default_and_ignore_turns_it_off(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN echo hi\n", "utf-8")
-    assert _cli("check", "Dockerfile", cwd=tmp_path).returncode == 0
-    assert _cli("check", "--select", "ALL", "Dockerfile", cwd=tmp_path).returncode == 0
-    for selection in (("--select", "MF401"), ("--extend-select", "MF4")):
-        named = _cli("check", *selection, "Dockerfile", cwd=tmp_path)
-        assert named.returncode == 1
-        assert "MF401" in named.stdout
-    ignored = _cli("check", "--extend-select", "MF4", "--ignore", "MF401", ".", cwd=tmp_path)
-    assert ignored.returncode == 0
-    fixed = _cli("fix", "--unsafe-fixes", "--select", "MF401", "Dockerfile", cwd=tmp_path)
+    for selection in ((), ("--select", "ALL"), ("--select", "MF401"), ("--select", "MF4")):
+        checked = _cli("check", *selection, "Dockerfile", cwd=tmp_path)
+        assert checked.returncode == 1, selection
+        assert "MF401" in checked.stdout
+    assert _cli("check", "--ignore", "MF401", "Dockerfile", cwd=tmp_path).returncode == 0
+    safe = _cli("fix", "Dockerfile", cwd=tmp_path)
+    assert safe.returncode == 1, "an unsafe fix waits for --unsafe-fixes"
+    assert (tmp_path / "Dockerfile").read_text("utf-8") == "FROM debian:12\nRUN echo hi\n"
+    fixed = _cli("fix", "--unsafe-fixes", "Dockerfile", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stderr
-    assert (tmp_path / "Dockerfile").read_text("utf-8").endswith("USER app\n")
+    assert (tmp_path / "Dockerfile").read_text("utf-8").endswith("USER 10001:10001\n")
 
 
 @pytest.mark.corpus
 @pytest.mark.slow
 def test_the_corpus_fixed_with_every_rule_parses_and_is_stable(corpus: list[Path]) -> None:
-    """tests/test_corpus_fix.py runs FIXERS; this adds the opt-in rule after them."""
+    """With unsafe fixes (tests/test_corpus_fix.py has the safe ones): every switched
+    image parses with BuildKit and settles."""
     dockerfile = pytest.importorskip("dockerfile")
-    fixers = (*FIXERS, *OPT_IN)
+    fixers = FIXERS
     switched = 0
     problems: list[str] = []
     for path in corpus:
@@ -292,3 +307,390 @@ def test_the_corpus_fixed_with_every_rule_parses_and_is_stable(corpus: list[Path
             problems.append(f"{path}: fixing twice changes it again {again.errors}")
     assert not problems, "\n".join(problems[:10])
     assert switched > 300
+
+
+# --------------------------------------------------------------------------- configured user
+
+
+def _config(tmp_path: Path, text: str) -> AppUser:
+    path = tmp_path / "manifesto.toml"
+    path.write_text(text, "utf-8")
+    return load_config(path).app_user
+
+
+def test_the_user_name_and_id_come_from_the_configuration(tmp_path: Path) -> None:
+    assert _config(tmp_path, "") == AppUser("app", 10001)
+    assert _config(tmp_path, 'user-name = "svc"\nuser-id = 20000\n') == AppUser("svc", 20000)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.manifesto]\nuser-name = "web"\n', "utf-8")
+    assert load_config(pyproject).app_user == AppUser("web", 10001)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("user-id = 0", r":1:1: user-id: 0 is outside 1000\.\.", id="root-uid"),
+        pytest.param("user-id = 999", "outside 1000", id="system-uid"),
+        pytest.param("user-id = 65534", "taken in common base images", id="nobody"),
+        pytest.param("user-id = 65532", "taken in common base images", id="nonroot"),
+        pytest.param("user-id = 2147483647", "outside", id="too-large"),
+        pytest.param('user-id = "10001"', "expected an integer uid", id="string"),
+        pytest.param("user-id = true", "expected an integer uid", id="boolean"),
+        pytest.param('user-name = "root"', "already have", id="root-name"),
+        pytest.param('user-name = "www-data"', "already have", id="system-name"),
+        pytest.param('user-name = "App User"', "not a portable user name", id="blank"),
+        pytest.param('user-name = "1app"', "not a portable user name", id="digit-first"),
+        pytest.param('user-name = "a;rm -rf /"', "not a portable user name", id="shell"),
+        pytest.param(f'user-name = "{"a" * 33}"', "not a portable user name", id="too-long"),
+        pytest.param("user-name = 7", "expected a user name", id="number"),
+    ],
+)
+def test_a_user_that_would_clash_or_break_the_shell_is_refused(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        _config(tmp_path, text + "\n")
+
+
+def test_configured_user_golden_cases() -> None:
+    """``configured-user/``: fixed with its ``manifesto.toml``, compared byte for byte."""
+    folder = FIXTURES / "configured-user"
+    user = load_config(folder / "manifesto.toml").app_user
+    assert user == AppUser("svc", 20000)
+    settings = EngineSettings(unsafe_fixes=True, app_user=user)
+    cases = sorted(folder.glob("*.in.Dockerfile"))
+    assert len(cases) >= 4
+    for case in cases:
+        before = case.read_bytes().decode("utf-8")
+        expected_path = case.with_name(case.name.replace(".in.", ".out."))
+        after = fix(before, settings)
+        if not expected_path.exists():
+            assert after == before, case.name
+            assert [fixed for _, _, fixed in findings(before, settings)] == [False], case.name
+            continue
+        expected = expected_path.read_bytes().decode("utf-8")
+        assert after == expected, case.name
+        assert fix(expected, settings) == expected, case.name
+
+
+def test_configured_user_reaches_the_fix_through_the_cli(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nCOPY svc /svc\n", "utf-8")
+    (tmp_path / "manifesto.toml").write_text('user-name = "svc"\nuser-id = 4242\n', "utf-8")
+    done = _cli("fix", "--unsafe-fixes", "Dockerfile", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "Dockerfile").read_text("utf-8") == (
+        "FROM alpine:3.20\nCOPY svc /svc\n"
+        "RUN addgroup -S -g 4242 svc && adduser -S -u 4242 -G svc -H -s /sbin/nologin svc\n"
+        "USER 4242:4242\n"
+    )
+    (tmp_path / "manifesto.toml").write_text("user-id = 33\n", "utf-8")
+    refused = _cli("check", "Dockerfile", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "manifesto.toml:1:1: user-id: 33 is outside" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            "FROM debian:12\nRUN groupadd -g 10001 shared\nCMD x\n", id="gid-taken-groupadd"
+        ),
+        pytest.param("FROM debian:12\nRUN groupadd --gid=10001 shared\nCMD x\n", id="gid-equals"),
+        pytest.param("FROM debian:12\nRUN groupadd --system app\nCMD x\n", id="name-taken"),
+        pytest.param("FROM debian:12\nRUN groupadd -g $GID app\nCMD x\n", id="name-id-variable"),
+        pytest.param("FROM debian:12\nRUN groupmod -n app staff\nCMD x\n", id="group-renamed"),
+        pytest.param("FROM alpine:3.20\nRUN addgroup -S app\nCMD x\n", id="busybox-addgroup"),
+        pytest.param(
+            "FROM debian:12 AS base\nRUN addgroup --gid 10001 data\nFROM base\nCMD x\n",
+            id="in-the-stage-built-from",
+        ),
+    ],
+)
+def test_a_group_the_file_creates_with_the_name_or_id_is_reported(src: str) -> None:
+    assert only_reason(src) == "user-name-taken"
+    assert fix(src) == src
+
+
+def test_a_group_elsewhere_or_adding_a_user_to_a_group_is_no_clash() -> None:
+    other_stage = "FROM debian:12 AS tools\nRUN groupadd -g 10001 app\nFROM debian:12\nCMD x\n"
+    assert f"RUN {CREATE_APP}\nUSER 10001:10001\n" in fix(other_stage)
+    adds_member = "FROM alpine:3.20\nRUN addgroup nobody app\nCMD x\n"
+    assert "USER 10001:10001\n" in fix(adds_member)
+
+
+# --------------------------------------------------------------------------- the WORKDIR
+
+
+@pytest.mark.parametrize(
+    ("workdirs", "owned"),
+    [
+        pytest.param("WORKDIR /app\n", "/app", id="app"),
+        pytest.param("WORKDIR /srv\nWORKDIR www/\n", "/srv/www", id="relative-joined"),
+        pytest.param("WORKDIR /opt/service/../api\n", "/opt/api", id="normalised"),
+        pytest.param("WORKDIR /home/app/code\n", "/home/app/code", id="under-home"),
+        pytest.param("WORKDIR /\n", None, id="root"),
+        pytest.param("WORKDIR /usr/local/bin\n", None, id="system-dir"),
+        pytest.param("WORKDIR /srv\n", None, id="fhs-top-level"),
+        pytest.param("WORKDIR /home/gradle\n", None, id="a-home"),
+        pytest.param(
+            "WORKDIR /var/www/html\nRUN chown www-data /var/www/html/\n",
+            None,
+            id="the-file-gives-it-an-owner",
+        ),
+        pytest.param(
+            "WORKDIR /var/www/html\nRUN chown www-data /var/www\n",
+            "/var/www/html",
+            id="another-directory-chowned",
+        ),
+        pytest.param("WORKDIR /etc/myapp\n", None, id="under-etc"),
+        pytest.param("WORKDIR /usr/lib/app\n", None, id="under-usr-lib"),
+        pytest.param("WORKDIR $APP_HOME\n", None, id="variable"),
+        pytest.param("WORKDIR /app\nWORKDIR ${SUB}\n", None, id="variable-after"),
+        pytest.param("WORKDIR code\n", None, id="relative-to-the-base-image"),
+        pytest.param('WORKDIR "/my app"\n', None, id="quoted-blank"),
+        pytest.param("", None, id="none"),
+    ],
+)
+def test_the_workdir_is_handed_to_the_user_only_when_it_is_the_apps(
+    workdirs: str, owned: str | None
+) -> None:
+    src = f"FROM debian:12\n{workdirs}COPY . .\nCMD x\n"
+    chown = f" && chown app:app {owned}" if owned is not None else ""
+    assert fix(src) == f"FROM debian:12\n{workdirs}COPY . .\nRUN {CREATE_APP}{chown}\n" + (
+        "USER 10001:10001\nCMD x\n"
+    )
+
+
+def test_the_workdir_of_the_stage_built_from_counts() -> None:
+    src = "FROM python:3.12-slim AS base\nWORKDIR /app\nFROM base\nCOPY . .\nCMD x\n"
+    assert f"RUN {CREATE_APP} && chown app:app /app\nUSER 10001:10001\nCMD x\n" in fix(src)
+
+
+def test_a_reused_user_gets_no_chown() -> None:
+    src = "FROM debian:12\nWORKDIR /app\nRUN useradd -m web\nCOPY . .\nCMD x\n"
+    assert (
+        fix(src) == "FROM debian:12\nWORKDIR /app\nRUN useradd -m web\nCOPY . .\nUSER web\nCMD x\n"
+    )
+
+
+def test_copies_are_not_chowned() -> None:
+    """Every COPY is before the new lines: files stay root's, read-only for the app."""
+    out = fix("FROM debian:12\nWORKDIR /app\nCOPY a /app/a\nRUN make\nCOPY b /app/b\nCMD x\n")
+    assert "--chown" not in out
+    assert out.endswith(
+        "COPY b /app/b\nRUN " + CREATE_APP + " && chown app:app /app\nUSER 10001:10001\nCMD x\n"
+    )
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+@pytest.mark.parametrize(
+    ("creation", "user"),
+    [
+        pytest.param("RUN adduser -D worker", "worker", id="busybox-adduser-D"),
+        pytest.param("RUN useradd -r -u 1000 worker", "worker", id="useradd-r-u"),
+        pytest.param("RUN useradd --uid=1000 -g users worker", "worker", id="uid-equals"),
+        pytest.param(
+            "RUN adduser --system --disabled-password --gecos '' --home /srv svc",
+            "svc",
+            id="debian-adduser",
+        ),
+        pytest.param(
+            "RUN addgroup -S app && adduser -S -G app -h /home/app app", "app", id="busybox-pair"
+        ),
+        pytest.param(
+            "RUN addgroup --gid=$APP_UID app && adduser --uid=$APP_UID --ingroup=app app",
+            "app",
+            id="id-from-a-variable",
+        ),
+        pytest.param("RUN adduser -u ${UID} -D -G users worker", "worker", id="braced-variable"),
+        pytest.param(
+            "RUN groupmod --new-name gradle ubuntu && usermod --login gradle ubuntu",
+            "gradle",
+            id="renamed-user",
+        ),
+        pytest.param("RUN usermod -l=svc nobody", "svc", id="renamed-equals"),
+    ],
+)
+def test_a_user_the_file_creates_and_never_switches_to_is_reused(creation: str, user: str) -> None:
+    src = f"FROM alpine:3.20\n{creation}\nCOPY . /srv\nCMD x\n"
+    assert fix(src) == f"FROM alpine:3.20\n{creation}\nCOPY . /srv\nUSER {user}\nCMD x\n"
+
+
+def test_scratch_and_distroless_take_the_user_whose_passwd_they_copy() -> None:
+    build = "FROM alpine:3.20 AS build\nRUN adduser -D -u 10001 svc\n"
+    for final, expected in (
+        ("FROM scratch\nCOPY --from=build /etc/passwd /etc/passwd\n", "USER svc\n"),
+        ("FROM gcr.io/distroless/static\nCOPY --from=0 /etc/passwd /etc/\n", "USER svc\n"),
+        ("FROM scratch\nCOPY --from=build /bin/app /app\n", "USER 65532:65532\n"),
+        ("FROM scratch\nCOPY --from=alpine:3.20 /etc/passwd /etc/passwd\n", "USER 65532:65532\n"),
+    ):
+        assert fix(build + final) == build + final + expected, final
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        pytest.param("mcr.microsoft.com/dotnet/aspnet:8.0", "USER $APP_UID\n", id="8.0"),
+        pytest.param("mcr.microsoft.com/dotnet/runtime:10.0-alpine", "USER $APP_UID\n", id="10"),
+        pytest.param("mcr.microsoft.com/dotnet/aspnet", "USER $APP_UID\n", id="latest"),
+        pytest.param(
+            "mcr.microsoft.com/dotnet/aspnet:7.0", f"RUN {CREATE_APP}\nUSER 10001:10001\n", id="7"
+        ),
+    ],
+)
+def test_dotnet_8_and_later_have_their_own_app_user(image: str, expected: str) -> None:
+    src = f"FROM {image}\nCOPY out/ /srv/\n"
+    assert fix(src) == src + expected
+
+
+# --------------------------------------------------------------------------- entrypoint scripts
+
+
+def _with_context(folder: Path) -> EngineSettings:
+    return EngineSettings(unsafe_fixes=True, read_context_file=context_file_reader(folder / "x"))
+
+
+def test_entrypoint_scripts_from_the_build_context_are_read() -> None:
+    folder = FIXTURES / "entrypoint-scripts"
+    settings = _with_context(folder)
+    drops = (folder / "drops.in.Dockerfile").read_text("utf-8")
+    ((message, slug, fixed),) = findings(drops, settings)
+    assert (slug, fixed) == ("drops-privileges", False)
+    assert message.endswith("(gosu in docker-entrypoint.sh)")
+    assert fix(drops, settings) == drops
+    in_path = (folder / "in-path.in.Dockerfile").read_text("utf-8")
+    assert only_reason(in_path, settings) == "drops-privileges"
+    assert findings(in_path, settings)[0][0].endswith("(su-exec in entrypoint.sh)")
+    plain = (folder / "plain.in.Dockerfile").read_text("utf-8")
+    expected = (folder / "plain.out.Dockerfile").read_text("utf-8")
+    assert fix(plain, settings) == expected
+    assert fix(expected, settings) == expected
+    # without a build context (stdin, the API) the script is not read: drops.in reuses worker
+    assert fix(drops).endswith(
+        'COPY docker-entrypoint.sh /\nUSER worker\nENTRYPOINT ["/docker-entrypoint.sh"]\n'
+        'CMD ["worker-daemon"]\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "drops"),
+    [
+        pytest.param('exec gosu app "$@"\n', "gosu", id="gosu"),
+        pytest.param('exec /usr/local/bin/su-exec app "$@"\n', "su-exec", id="su-exec-path"),
+        pytest.param('exec setpriv --reuid=app --regid=app --init-groups "$@"\n', "setpriv"),
+        pytest.param('exec runuser -u app -- "$@"\n', "runuser", id="runuser"),
+        pytest.param('exec su app -c "$*"\n', "exec su", id="exec-su"),
+        pytest.param('exec chroot --userspec=app:app / "$@"\n', "chroot --userspec"),
+        pytest.param('exec s6-setuidgid app "$@"\n', "s6-setuidgid", id="s6"),
+        pytest.param('# exec gosu app\nexec "$@"\n', None, id="comment"),
+        pytest.param('GOSU_VERSION=1.17\nexec "$@"\n', None, id="variable-name"),
+        pytest.param('exec supervisor-gosu-wrapper "$@"\n', None, id="longer-name"),
+        pytest.param('exec "$@"\n', None, id="plain"),
+    ],
+)
+def test_privilege_drops_in_a_script(tmp_path: Path, script: str, drops: str | None) -> None:
+    (tmp_path / "entry.sh").write_text("#!/bin/sh\nset -e\n" + script, "utf-8")
+    src = 'FROM debian:12\nCOPY entry.sh /usr/local/bin/\nENTRYPOINT ["entry.sh"]\n'
+    found = findings(src, _with_context(tmp_path))
+    if drops is None:
+        assert found == [("the image runs as root: no USER sets another user", None, True)]
+    else:
+        assert found == [
+            (
+                "the image runs as root: no USER sets another user; the entrypoint drops"
+                f" privileges itself ({drops} in entry.sh)",
+                "drops-privileges",
+                False,
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    ("copy", "entrypoint"),
+    [
+        pytest.param("COPY entry.sh /entry.sh", '["/entry.sh"]', id="file-to-file"),
+        pytest.param("COPY ./entry.sh /", '["/entry.sh"]', id="into-root"),
+        pytest.param("COPY . /app", '["/app/entry.sh"]', id="whole-context"),
+        pytest.param("COPY --chmod=755 entry.sh /bin/", "/bin/entry.sh run", id="shell-form"),
+        pytest.param("WORKDIR /app\nCOPY entry.sh .", '["./entry.sh"]', id="relative"),
+        pytest.param("COPY entry.sh /usr/bin/", '["sh", "-c", "entry.sh"]', id="in-path"),
+    ],
+)
+def test_the_script_is_found_where_the_copy_put_it(
+    tmp_path: Path, copy: str, entrypoint: str
+) -> None:
+    (tmp_path / "entry.sh").write_text('#!/bin/sh\nexec gosu app "$@"\n', "utf-8")
+    src = f"FROM debian:12\n{copy}\nENTRYPOINT {entrypoint}\n"
+    assert only_reason(src, _with_context(tmp_path)) == "drops-privileges"
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        pytest.param("COPY --from=build /entry.sh /entry.sh", id="from-a-stage"),
+        pytest.param("COPY ../entry.sh /entry.sh", id="outside-the-context"),
+        pytest.param("COPY $SRC /entry.sh", id="variable"),
+        pytest.param("COPY e*.sh /entry.sh", id="glob"),
+    ],
+)
+def test_scripts_that_are_not_plainly_from_the_context_are_not_read(
+    tmp_path: Path, copy: str
+) -> None:
+    context = tmp_path / "ctx"
+    context.mkdir()
+    for folder in (tmp_path, context):
+        (folder / "entry.sh").write_text('#!/bin/sh\nexec gosu app "$@"\n', "utf-8")
+    src = f'FROM debian:12 AS build\nFROM debian:12\n{copy}\nENTRYPOINT ["/entry.sh"]\n'
+    assert [fixed for _, _, fixed in findings(src, _with_context(context))] == [True]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_the_new_run_breaks_its_chain_like_the_files_runs() -> None:
+    src = (
+        "FROM debian:12\nWORKDIR /app\nRUN apt-get update &&\\\n"
+        "  apt-get install -y --no-install-recommends curl &&\\\n"
+        "  rm -rf /var/lib/apt/lists/*\nCMD x\n"
+    )
+    assert fix(src).endswith(
+        "  rm -rf /var/lib/apt/lists/*\n"
+        "RUN groupadd --system --gid 10001 app &&\\\n"
+        "  useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin"
+        " app &&\\\n"
+        "  chown app:app /app\nUSER 10001:10001\nCMD x\n"
+    )
+
+
+def test_the_generated_runs_parse_in_tree_sitter_bash() -> None:
+    scripts = _inserted_scripts()
+    assert len(scripts) >= 8
+    for script in scripts:
+        assert not parse_shell(ShellSource(script, 0)).has_errors, script
+
+
+@pytest.mark.parametrize(
+    ("src", "created"),
+    [
+        pytest.param("FROM azul/zulu-openjdk-alpine:21\n", "addgroup -S", id="alpine-in-name"),
+        pytest.param("FROM bellsoft/liberica-openjdk-debian:21\n", "groupadd", id="debian-name"),
+        pytest.param("FROM mcr.microsoft.com/dotnet/aspnet:7.0\n", "groupadd", id="dotnet-7"),
+        pytest.param(
+            "ARG BASE\nFROM $BASE\nRUN apk add --no-cache curl\n", "addgroup -S", id="apk-shown"
+        ),
+        pytest.param(
+            "FROM example.com/team/base:1\nRUN apt-get update && apt-get install -y curl\n",
+            "groupadd",
+            id="apt-shown",
+        ),
+    ],
+)
+def test_the_family_from_the_image_name_or_the_package_manager(src: str, created: str) -> None:
+    assert f"\nRUN {created}" in fix(src + "CMD x\n")
+
+
+def test_two_package_manager_families_tell_nothing() -> None:
+    src = "FROM example.com/team/base:1\nRUN apk add curl || apt-get install -y curl\nCMD x\n"
+    assert only_reason(src) == "unknown-os-family"

@@ -25,7 +25,7 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from manifesto.diagnostics import Diagnostic, RuleInfo
+from manifesto.diagnostics import Diagnostic, FileError, RuleInfo
 from manifesto.report._context import Context
 from manifesto.report._source import Sources, sort_key
 
@@ -69,6 +69,8 @@ def render(
     sources: Mapping[str, str],
     show_fix_diff: bool = False,
     color: bool = False,
+    errors: Sequence[FileError] = (),
+    unsafe_fixes: bool = False,
 ) -> str:
     """Render ``diagnostics`` in format ``fmt``; ValueError for an unknown format."""
     renderer = _renderer(fmt)
@@ -79,5 +81,7 @@ def render(
         sources=Sources(sources),
         show_fix_diff=show_fix_diff,
         color=color,
+        errors=errors,
+        unsafe_fixes=unsafe_fixes,
     )
     return renderer(sorted(diagnostics, key=sort_key), ctx)

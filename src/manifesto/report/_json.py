@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location
+from manifesto.diagnostics import Diagnostic, EditReport, FileError, FixReport, Location
 
 
 def location_json(loc: Location) -> dict[str, object]:
@@ -21,11 +21,14 @@ def edit_json(edit: EditReport) -> dict[str, object]:
 
 
 def fix_json(fix: FixReport) -> dict[str, object]:
-    return {
+    out: dict[str, object] = {
         "applicability": fix.applicability.value,
         "message": fix.message,
         "edits": [edit_json(e) for e in fix.edits],
     }
+    if fix.new_files:  # a fix that creates files (a .dockerignore) says which
+        out["new_files"] = [{"path": f.path, "content": f.content} for f in fix.new_files]
+    return out
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, object]:
@@ -39,6 +42,22 @@ def diagnostic_json(d: Diagnostic) -> dict[str, object]:
         "fix": None if d.fix is None else fix_json(d.fix),
         "url": d.url,
         "reason": None if d.reason is None else {"slug": d.reason.slug, "text": d.reason.text},
+    }
+
+
+def error_json(e: FileError) -> dict[str, object]:
+    """A file the run could not check, in the diagnostics' shape: ruff's ``code`` null
+    (as for its syntax errors), ``name`` ``"error"``."""
+    return {
+        "code": None,
+        "name": "error",
+        "message": e.message,
+        "filename": e.filename,
+        "location": location_json(e.location),
+        "end_location": location_json(e.location),
+        "fix": None,
+        "url": None,
+        "reason": None,
     }
 
 

@@ -151,7 +151,7 @@ def block(d: Diagnostic, ctx: Context) -> list[str]:
     out = [header(d, color)]
     source = ctx.sources.get(d.filename)
     width = 1
-    if source is not None:
+    if source is not None and _may_quote(d, ctx):
         lines, width = snippet(d, source, color)
         out += lines
     if d.fix is not None:
@@ -164,6 +164,11 @@ def block(d: Diagnostic, ctx: Context) -> list[str]:
                 out.append("")
                 out += diff
     return out
+
+
+def _may_quote(d: Diagnostic, ctx: Context) -> bool:
+    """Whether the lines under ``d`` may be shown: not for a rule about secrets."""
+    return all(rule.shows_source for rule in ctx.rules if rule.code == d.code)
 
 
 def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:

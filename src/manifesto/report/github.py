@@ -7,13 +7,16 @@ Escaping is the runner's: in the message ``%``, ``\\r`` and ``\\n`` become
 as ``%3A`` and ``%2C``. Columns are character columns, end exclusive. The
 runner has no escape for other control characters, and the log renders ANSI
 sequences, so those are made visible first (:func:`manifesto.terminal.printable`).
+
+A file the run could not check is an ``::error`` (``title=manifesto: file not
+checked``) with its position, so the job's annotations show it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from manifesto.diagnostics import Diagnostic
+from manifesto.diagnostics import Diagnostic, FileError
 from manifesto.report._context import Context
 from manifesto.terminal import printable
 
@@ -40,5 +43,19 @@ def command(d: Diagnostic) -> str:
     return f"::warning {props}::{escape_data(f'{d.code} {d.message}')}"
 
 
+def error_command(e: FileError) -> str:
+    properties = {"title": "manifesto: file not checked"}
+    if e.filename:
+        properties = {
+            "file": e.filename,
+            "line": str(e.location.row),
+            "col": str(e.location.column),
+            **properties,
+        }
+    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
+    return f"::error {props}::{escape_data(e.message)}"
+
+
 def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:
-    return "".join(command(d) + "\n" for d in diagnostics)
+    lines = [*(error_command(e) for e in ctx.errors), *(command(d) for d in diagnostics)]
+    return "".join(line + "\n" for line in lines)

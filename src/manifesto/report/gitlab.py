@@ -10,6 +10,9 @@ the text of the diagnostic's first line, so it survives lines being added above
 it; when two diagnostics share all four, the later ones add their ordinal among
 those (1, 2, ...) to the digest. It is the same for the same input in the same
 order, and unique within one report.
+
+A file the run could not check is an issue with ``check_name``
+``manifesto-error`` and severity ``blocker``, at the position of the error.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from manifesto.diagnostics import Diagnostic
+from manifesto.diagnostics import Diagnostic, FileError
 from manifesto.report._context import Context
 from manifesto.report._json import dump_document
 from manifesto.report._source import SourceText, last_row_of_span
 
 SEVERITY = "minor"
+ERROR_CHECK = "manifesto-error"
+ERROR_SEVERITY = "blocker"
 
 
 def fingerprint_key(d: Diagnostic, source: SourceText | None) -> str:
@@ -51,10 +56,24 @@ def issue(d: Diagnostic, fp: str) -> dict[str, object]:
     }
 
 
+def error_issue(e: FileError) -> dict[str, object]:
+    return {
+        "description": f"file not checked: {e.message}",
+        "check_name": ERROR_CHECK,
+        "fingerprint": fingerprint("\0".join((e.filename, ERROR_CHECK, e.message)), 0),
+        "severity": ERROR_SEVERITY,
+        "location": {
+            "path": e.filename,
+            "lines": {"begin": e.location.row, "end": e.location.row},
+        },
+    }
+
+
 def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:
     seen: dict[str, int] = {}
     used: set[str] = set()
-    issues: list[dict[str, object]] = []
+    issues: list[dict[str, object]] = [error_issue(e) for e in ctx.errors]
+    used.update(str(i["fingerprint"]) for i in issues)
     for d in diagnostics:
         key = fingerprint_key(d, ctx.sources.get(d.filename))
         ordinal = seen.get(key, 0)

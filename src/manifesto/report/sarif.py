@@ -11,8 +11,13 @@
   in), ``level`` ``warning``, the message and one physical location; a fix
   becomes ``fixes[0]`` with one ``artifactChange`` whose ``replacements`` each
   have a ``deletedRegion`` and always an ``insertedContent`` (``""`` for a
-  deletion), and ``properties.applicability``. A finding without a fix has
-  ``properties.reason`` (``{slug, text}``) when its rule says why.
+  deletion), and ``properties.applicability``; an unsafe fix only when the run
+  has ``--unsafe-fixes`` (code-scanning tools offer ``fixes`` with one click); a
+  file the fix creates is one more ``artifactChange`` inserting its text at 1:1.
+  A finding without a fix has ``properties.reason`` (``{slug, text}``) when its rule says why.
+* ``invocations[0]`` says whether the run checked every file
+  (``executionSuccessful``); each file it could not check is a
+  ``toolExecutionNotifications`` entry of level ``error`` with its location.
 * ``artifactLocation.uri`` is the path as given, with ``/`` separators and
   percent-encoded as a URI reference needs (``Dockerfile`` stays ``Dockerfile``,
   a space becomes ``%20``); an absolute path becomes a ``file://`` URI.
@@ -25,7 +30,15 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from urllib.parse import quote
 
-from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location, RuleInfo
+from manifesto.diagnostics import (
+    Diagnostic,
+    EditReport,
+    FileError,
+    FixReport,
+    Location,
+    RuleInfo,
+)
+from manifesto.edits import Applicability
 from manifesto.report._context import Context
 from manifesto.report._json import dump_document
 
@@ -89,19 +102,40 @@ def _replacement(edit: EditReport) -> dict[str, object]:
 
 
 def sarif_fix(fix: FixReport, uri: str) -> dict[str, object]:
-    return {
-        "description": {"text": fix.message},
-        "artifactChanges": [
+    changes: list[dict[str, object]] = []
+    if fix.edits:
+        changes.append(
             {
                 "artifactLocation": {"uri": uri},
                 "replacements": [_replacement(e) for e in fix.edits],
             }
-        ],
+        )
+    # a file the fix creates: its whole text inserted at the start of an empty artifact
+    changes += [
+        {
+            "artifactLocation": {"uri": artifact_uri(f.path)},
+            "replacements": [
+                {
+                    "deletedRegion": {
+                        "startLine": 1,
+                        "startColumn": 1,
+                        "endLine": 1,
+                        "endColumn": 1,
+                    },
+                    "insertedContent": {"text": f.content},
+                }
+            ],
+        }
+        for f in fix.new_files
+    ]
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": changes,
         "properties": {"applicability": fix.applicability.value},
     }
 
 
-def result(d: Diagnostic, rule_index: int | None) -> dict[str, object]:
+def result(d: Diagnostic, rule_index: int | None, unsafe_fixes: bool = True) -> dict[str, object]:
     uri = artifact_uri(d.filename)
     out: dict[str, object] = {"ruleId": d.code}
     if rule_index is not None:
@@ -116,14 +150,37 @@ def result(d: Diagnostic, rule_index: int | None) -> dict[str, object]:
             }
         }
     ]
-    if d.fix is not None and d.fix.edits:
+    if d.fix is not None and (d.fix.edits or d.fix.new_files) and (unsafe_fixes or _safe(d.fix)):
         out["fixes"] = [sarif_fix(d.fix, uri)]
     if d.reason is not None:
         out["properties"] = {"reason": {"slug": d.reason.slug, "text": d.reason.text}}
     return out
 
 
-def sarif_log(diagnostics: Sequence[Diagnostic], rules: Sequence[RuleInfo]) -> dict[str, object]:
+def _safe(fix: FixReport) -> bool:
+    return fix.applicability is not Applicability.UNSAFE
+
+
+def notification(e: FileError) -> dict[str, object]:
+    out: dict[str, object] = {"level": "error", "message": {"text": e.message}}
+    if e.filename:
+        out["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(e.filename)},
+                    "region": {"startLine": e.location.row, "startColumn": e.location.column},
+                }
+            }
+        ]
+    return out
+
+
+def sarif_log(
+    diagnostics: Sequence[Diagnostic],
+    rules: Sequence[RuleInfo],
+    errors: Sequence[FileError] = (),
+    unsafe_fixes: bool = True,
+) -> dict[str, object]:
     index: dict[str, int] = {}
     kept: list[RuleInfo] = []
     for rule in rules:
@@ -141,11 +198,17 @@ def sarif_log(diagnostics: Sequence[Diagnostic], rules: Sequence[RuleInfo]) -> d
     }
     run = {
         "tool": {"driver": driver},
+        "invocations": [
+            {
+                "executionSuccessful": not errors,
+                "toolExecutionNotifications": [notification(e) for e in errors],
+            }
+        ],
         "columnKind": "unicodeCodePoints",
-        "results": [result(d, index.get(d.code)) for d in diagnostics],
+        "results": [result(d, index.get(d.code), unsafe_fixes) for d in diagnostics],
     }
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
 def render(diagnostics: Sequence[Diagnostic], ctx: Context) -> str:
-    return dump_document(sarif_log(diagnostics, ctx.rules))
+    return dump_document(sarif_log(diagnostics, ctx.rules, ctx.errors, ctx.unsafe_fixes))

@@ -1,0 +1,122 @@
+"""MF610 pipe_fails_silently: a bash SHELL with pipefail, only where bash is certain."""
+
+from __future__ import annotations
+
+import pytest
+from manifesto.fixers import pipe_fails_silently
+
+from manifesto.cst import parse
+from manifesto.edits import Applicability
+from manifesto.engine import EngineSettings, check_text, fix_text
+
+UNSAFE = EngineSettings(unsafe_fixes=True)
+SHELL_LINE = 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]'
+
+
+def _fix(src: str, settings: EngineSettings = UNSAFE) -> str:
+    result = fix_text(src, [pipe_fails_silently], settings)
+    assert result.errors == ()
+    return result.output
+
+
+def _slug(src: str) -> str | None:
+    (finding,) = check_text(src, [pipe_fails_silently], UNSAFE)
+    reason = finding.violation.reason
+    return None if reason is None else reason.slug
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "debian:12",
+        "debian:bookworm-slim",
+        "ubuntu:24.04",
+        "python:3.12-slim",
+        "node:22",
+        "rockylinux:9",
+        "registry.access.redhat.com/ubi9/ubi",
+        "fedora:41",
+        "amazonlinux:2023",
+    ],
+)
+def test_bash_bases_get_the_shell(base: str) -> None:
+    src = f"FROM {base}\nRUN a | b\n"
+    assert _fix(src) == f"FROM {base}\n{SHELL_LINE}\nRUN a | b\n"
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "alpine:3.20",
+        "python:3.12-alpine",
+        "busybox:1.36",
+        "gcr.io/distroless/base-debian12",
+        "mcr.microsoft.com/dotnet/runtime:8.0-jammy-chiseled",
+        "registry.access.redhat.com/ubi9/ubi-micro",
+        "ghcr.io/acme/app:1",
+        "$BASE",
+        "scratch",
+    ],
+)
+def test_no_bash_for_certain_no_fix(base: str) -> None:
+    src = f"FROM {base}\nRUN a | b\n"
+    assert _fix(src) == src
+    assert _slug(src) == "no-bash"
+
+
+def test_the_fix_is_unsafe_only() -> None:
+    src = "FROM debian:12\nRUN a | b\n"
+    assert _fix(src, EngineSettings()) == src
+    (finding,) = check_text(src, [pipe_fails_silently], UNSAFE)
+    assert finding.violation.fix is not None
+    assert finding.violation.fix.applicability is Applicability.UNSAFE
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param("a && b || c", id="no pipe"),
+        pytest.param("echo 'a | b'", id="quoted bar"),
+        pytest.param("set -o pipefail; a | b", id="pipefail set"),
+        pytest.param("set -euo pipefail; a | b", id="pipefail in a cluster"),
+    ],
+)
+def test_nothing_to_say(script: str) -> None:
+    assert check_text(f"FROM debian:12\nRUN {script}\n", [pipe_fails_silently], UNSAFE) == []
+
+
+def test_one_shell_per_stage_before_its_first_pipe() -> None:
+    src = "FROM debian:12\nRUN a\nRUN b | c\nRUN d | e\nFROM ubuntu:24.04\nRUN f | g\n"
+    assert _fix(src) == (
+        f"FROM debian:12\nRUN a\n{SHELL_LINE}\nRUN b | c\nRUN d | e\n"
+        f"FROM ubuntu:24.04\n{SHELL_LINE}\nRUN f | g\n"
+    )
+
+
+def test_above_the_comments_and_pragmas_of_the_run() -> None:
+    src = "FROM debian:12\n# why\n# hadolint ignore=DL3008\nRUN a | b\n"
+    assert (
+        _fix(src) == f"FROM debian:12\n{SHELL_LINE}\n# why\n# hadolint ignore=DL3008\nRUN a | b\n"
+    )
+
+
+def test_a_stage_built_from_a_fixed_stage_inherits_the_shell() -> None:
+    src = "FROM debian:12 AS base\nRUN a | b\nFROM base\nRUN c | d\n"
+    out = _fix(src)
+    assert out == f"FROM debian:12 AS base\n{SHELL_LINE}\nRUN a | b\nFROM base\nRUN c | d\n"
+    assert check_text(out, [pipe_fails_silently], UNSAFE) == []
+    messages = check_text(src, [pipe_fails_silently], UNSAFE)
+    assert [m.violation.reason.slug for m in messages if m.violation.reason] == [
+        "inherits-shell-fix"
+    ]
+
+
+def test_a_shell_without_pipefail_is_reported() -> None:
+    assert _slug('FROM debian:12\nSHELL ["/bin/bash", "-c"]\nRUN a | b\n') == "custom-shell-set"
+
+
+def test_keyword_case_and_indent_follow_the_run() -> None:
+    src = "FROM debian:12\n  run a | b\n"
+    out = _fix(src)
+    assert out == 'FROM debian:12\n  shell ["/bin/bash", "-o", "pipefail", "-c"]\n  run a | b\n'
+    assert parse(out).render() == out
