@@ -57,6 +57,7 @@ stage built FROM it), needs it and the image does not already have it
 | https fetch | ``ca-certificates`` | ``curl`` Depends ``libcurl4``: Recommends it |
 | keyserver use | ``dirmngr`` | ``gpg`` Recommends ``gnupg``: Depends on it |
 | ``pip install`` build | ``python3-dev`` | ``python3-pip`` Recommends it, ``build-essential`` |
+| C compile with ``gcc`` | ``libc6-dev`` | ``gcc`` Recommends ``libc6-dev`` |
 
 (``wget`` and ``git`` also only recommend ``ca-certificates``; ``gnupg2``
 Depends ``gnupg``; ``python3-dev`` Depends, through ``libpython3.11-dev`` and
@@ -227,6 +228,7 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
     fixable = [(o, c) for o, c in fixable if not _reported(pip.get(c.command.start))]
     needs_ca = _ca_needed(ctx, fixable)
     needs_dirmngr = _dirmngr_needed(ctx, fixable) if fixable else {}
+    needs_libc = _libc_needed(ctx, fixable)
     for outcome in outcomes:
         call = outcome.call
         if call is None:
@@ -254,6 +256,8 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
                 additions.append(
                     (needed.added, f"the `pip install` on line {line} needs to build from source")
                 )
+            elif start in needs_libc:
+                additions.append((("libc6-dev",), "`gcc` needs to compile C"))
             title = f"Insert {FLAG} after `{name}`"
             if additions:
                 title += " and install " + ", and ".join(
@@ -1109,6 +1113,35 @@ def _dirmngr_needed(
         if not _named_before(ctx, use, _DIRMNGR_WORD if stretch else _GNUPG_WORD):
             chosen[found.command.start] = use.line(ctx)
     return chosen
+
+
+_GCC: Final = re.compile(r"gcc(?:-\d+)?")
+_BRINGS_LIBC: Final = re.compile(
+    r"libc6?-dev|build-essential|g\+\+(?:-\d+)?|libstdc\+\+-\d+-dev|python3?(?:\.\d+)?-dev"
+)
+_LIBC_WORD: Final = re.compile(r"(?<![\w.+/-])(?:libc6?-dev|build-essential)(?![\w.+-])")
+
+
+def _libc_needed(ctx: FixContext, fixable: Sequence[tuple[Instruction, _apt.AptCall]]) -> set[int]:
+    """The fixed installs of ``gcc`` that must also install ``libc6-dev``, by the offset
+    of their command. Debian's ``gcc`` only recommends ``libc6-dev`` (``libc-dev``):
+    without it every C compile fails with "stdio.h: No such file or directory".
+    Not when the install also names what brings it (``build-essential``, ``g++``,
+    a ``-dev`` of Python), an earlier instruction of the image names it, or the base
+    is a non-slim official image built on ``buildpack-deps``, which ships it."""
+    out: set[int] = set()
+    for ins, call in fixable:
+        names = _bare_names(call)
+        if not any(_GCC.fullmatch(n) for n in names):
+            continue
+        if any(_BRINGS_LIBC.fullmatch(n) for n in names):
+            continue
+        if _base_name(ctx, ins) in _OFFICIAL_WITH_DIRMNGR and not _slim(ctx, ins):
+            continue
+        if any(_LIBC_WORD.search(i.args_text) for i in ctx.earlier_in_image(ins)):
+            continue
+        out.add(call.command.start)
+    return out
 
 
 def _pip_needed(
