@@ -224,3 +224,12 @@ def test_color_choice(tmp_path: Path) -> None:
     bad = manifesto("check", "--color", "sometimes", "Dockerfile", cwd=tmp_path)
     assert bad.returncode == 2
     assert "--color must be auto, always or never" in bad.stderr
+
+
+def test_show_fixes_lists_them_file_by_file(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "Dockerfile", DIRTY)
+    write(tmp_path / "b" / "Dockerfile", CLEAN)
+    result = manifesto("fix", "--show-fixes", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Fixed 1 finding:\n- a/Dockerfile:\n    1 x MF101 (apt_lists_kept)\n" in result.stderr
+    assert "b/Dockerfile" not in result.stderr

@@ -110,6 +110,9 @@ DigestOpt = Annotated[
     bool | None,
     typer.Option("--digest/--no-digest", help="Pin images as name:tag@sha256:<index digest>."),
 ]
+ShowFixesOpt = Annotated[
+    bool, typer.Option("--show-fixes", help="List the fixes applied, file by file.")
+]
 ColorOpt = Annotated[
     str | None,
     typer.Option(
@@ -173,6 +176,7 @@ def check(
     refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
     color: ColorOpt = None,
+    show_fixes: ShowFixesOpt = False,
     apply_fixes: Annotated[
         bool, typer.Option("--fix", help="Apply the fixes: the same as `manifesto fix`.")
     ] = False,
@@ -216,6 +220,7 @@ def fix(
     refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
     color: ColorOpt = None,
+    show_fixes: ShowFixesOpt = False,
 ) -> None:
     """Apply safe fixes in place (unsafe ones too with --unsafe-fixes)."""
     options = _options(locals())

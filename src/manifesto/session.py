@@ -60,6 +60,8 @@ class RunOptions:
     """Pin images with digests (``--digest``)."""
     refresh: bool = False
     """Ask registries again and replace digests whose tag moved (``--refresh``)."""
+    show_fixes: bool = False
+    """List the fixes applied (or to apply), file by file (``--show-fixes``)."""
     color: str | None = None
     """``auto`` (a terminal, unless ``NO_COLOR``; ``FORCE_COLOR`` forces it), ``always``
     or ``never``."""
@@ -406,6 +408,7 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
         report.add_error(message)
     scanned = changed = 0
     fixed: Counter[str] = Counter()
+    by_file: list[tuple[str, Counter[str]]] = []
     remaining = 0
     left: Counter[str] = Counter()
     show_progress = not quiet and sys.stderr.isatty() and len(jobs) > 20
@@ -421,6 +424,8 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
                 report.add_error(outcome.error)
                 continue
             fixed.update(outcome.applied)
+            if opts.show_fixes and outcome.applied:
+                by_file.append((outcome.display, Counter(outcome.applied)))
             changed += outcome.changed
             remaining += len(outcome.diagnostics)
             left.update(_unfixed_slugs(outcome, settings.unsafe_fixes))
@@ -438,6 +443,8 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
         outcomes.close()  # now, not when collected: an interrupted pool must stop at once
         if out is not None and out is not sys.stderr:
             out.close()
+    if opts.show_fixes and by_file:
+        _show_fixes(mode, by_file)
     if not quiet:
         _summary(mode, scanned, changed, fixed, remaining, len(errors), left)
     if errors:
@@ -449,6 +456,23 @@ def run_session(mode: Mode, paths: Sequence[str] | None, opts: RunOptions) -> in
     if remaining and not opts.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _show_fixes(mode: Mode, by_file: list[tuple[str, Counter[str]]]) -> None:
+    """ruff's ``--show-fixes``: the fixes applied (or to apply), file by file."""
+    from manifesto.registry import rules
+
+    names = {r.code: r.name for r in rules()}
+    total = sum(sum(c.values()) for _, c in by_file)
+    verb = "Fixed" if mode is Mode.FIX else "Would fix"
+    lines = [f"{verb} {total} finding{'s' if total != 1 else ''}:"]
+    for display, counts in by_file:
+        lines.append(f"- {display}:")
+        lines += [
+            f"    {n} x {code} ({names.get(code, '?')})" for code, n in sorted(counts.items())
+        ]
+    for line in lines:
+        _eprint(line)
 
 
 def _colored(choice: str | None) -> bool:
