@@ -18,8 +18,9 @@ The user is created the family's way:
 - RHEL, UBI, Fedora, Amazon Linux, SUSE: as Debian (shell `/sbin/nologin`), only
   when the file shows shadow-utils is there (a RUN calls `useradd` or
   `groupadd`, or installs `shadow-utils`);
-- distroless (`gcr.io/distroless/...`): `USER nonroot` (65532), the user those
-  images have;
+- distroless (`gcr.io/distroless/...`): `USER 65532:65532`, the `nonroot` user
+  those images have, written as numbers so that Kubernetes' `runAsNonRoot` can
+  verify it (hadolint DL3066 asks the same);
 - `scratch`: `USER 65532:65532` (numeric: the image has no `/etc/passwd`);
 - .NET 8 and later (`mcr.microsoft.com/dotnet/...`): `USER $APP_UID`, the
   `app` user (1654) those images have.
@@ -185,7 +186,8 @@ INFO = RuleInfo(
 )
 
 SCRATCH_USER = "65532:65532"
-DISTROLESS_USER = "nonroot"
+DISTROLESS_USER = "65532:65532"
+"""distroless's ``nonroot`` user and group, by number (``runAsNonRoot`` reads numbers)."""
 DOTNET_USER = "$APP_UID"
 """.NET 8 and later images have a user ``app`` and set ``APP_UID`` (1654) to its uid."""
 
