@@ -81,6 +81,7 @@ INFO = RuleInfo(
 
 REASON_MIXED_VALUE = "the value has spaces as well as quotes or escapes"
 REASON_ODD_KEY = "the key has quotes or escapes"
+REASON_COMMENT_INSIDE = "a comment line sits between the key and the value"
 
 _BLANKS = re.compile("[" + "".join(sorted(GO_SPACE)) + "]+")
 
@@ -89,12 +90,12 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
     for ins in tree.instructions:
         if ins.keyword != "ENV":
             continue
-        found = _assess(ins)
+        found = _assess(ins, ctx.text)
         if found is not None:
             yield found
 
 
-def _assess(ins: Instruction) -> Violation | None:
+def _assess(ins: Instruction, text: str) -> Violation | None:
     words = parse_words(ins.args_text, ins.escape)
     if not words or "=" in words[0].value:
         return None  # key=value already (BuildKit decides on the first word)
@@ -120,6 +121,10 @@ def _assess(ins: Instruction) -> Violation | None:
     if reason is not None:
         return Violation(INFO.code, f"{message} (no fix: {reason})", *span, reason=no_fix(reason))
     separator = ins.logical.span(args_start + blanks.start(), args_start + blanks.end())
+    if "#" in text[separator.start : separator.end]:
+        # a comment line between the key and the value would go with the blanks
+        reason = REASON_COMMENT_INSIDE
+        return Violation(INFO.code, f"{message} (no fix: {reason})", *span, reason=no_fix(reason))
     edits = [Edit(separator.start, separator.end, "=" + quote)]
     if quote:
         edits.append(Edit.insert(ins.args.end, quote))

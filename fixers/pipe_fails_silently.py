@@ -56,7 +56,9 @@ FROM it (it is part of the image's configuration). Those now run under bash
 instead of ``sh`` (``echo -e``, ``[[``, brace expansion behave differently), and
 with ``pipefail`` a pipe that used to pass may fail on purpose:
 ``yes | apt-get install x`` ends ``yes`` with SIGPIPE (status 141), which now
-fails the ``RUN``.
+fails the ``RUN``. A stage where a covered ``RUN`` pipes from ``yes`` or into a
+reader that stops early (``head``, ``grep -q``, ``grep -m``) is therefore
+reported without a fix (reason ``pipe-ends-early``).
 
 ## Caveats
 
@@ -106,6 +108,13 @@ MESSAGE = "a pipe's failure is ignored: only its last command's status counts"
 REASON_NO_BASH = "bash is not certainly in the image"
 REASON_INHERITS_FIX = "the stage it is built FROM gets the SHELL"
 REASON_OTHER_SHELL = "the stage's SHELL is not /bin/sh"
+REASON_ENDS_EARLY = "a pipe of the stage ends early on purpose"
+# Pipes that succeed today only because a side's failure is ignored: `yes` is killed
+# by SIGPIPE when its reader is done (bash -o pipefail then fails the RUN with 141),
+# and a reader that stops early (`head`, `grep -q`) does the same to any writer.
+_ENDLESS_WRITERS = frozenset({"yes"})
+_EARLY_READERS = frozenset({"head"})
+_EARLY_READER_OPTIONS = {"grep": ("-q", "--quiet", "--silent", "-m", "--max-count")}
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
@@ -153,6 +162,9 @@ def _assess(ctx: FixContext, stage: Stage, ins: Instruction, pipe: Command) -> V
         return _report(ins, pipe, REASON_OTHER_SHELL)
     if not _has_bash(ctx, ins):
         return _report(ins, pipe, REASON_NO_BASH)
+    early = _early_ending_pipe(ctx, stage, ins)
+    if early is not None:
+        return _report(ins, pipe, f"{REASON_ENDS_EARLY} (`{early}` on line {_line(ctx, early)})")
     comments = ctx.tree.comments_before(ins)
     at = comments[0].start if comments else ins.start
     first_line = ins.lines[0]
@@ -171,6 +183,37 @@ def _assess(ctx: FixContext, stage: Stage, ins: Instruction, pipe: Command) -> V
             Applicability.UNSAFE,
         ),
     )
+
+
+def _early_ending_pipe(ctx: FixContext, stage: Stage, first: Instruction) -> Command | None:
+    """A pipe in a RUN the SHELL would cover (from ``first`` on) that pipefail would
+    turn into a failure: ``yes | ...``, ``... | head``, ``... | grep -q``."""
+    covered = False
+    for ins in stage.instructions:
+        covered = covered or ins is first
+        if not covered or ins.keyword != "RUN":
+            continue
+        script = ctx.shell(ins)
+        if script is None:
+            continue
+        commands = script.commands
+        for i, command in enumerate(commands):
+            if command.operator_before not in ("|", "|&") or i == 0:
+                continue
+            writer = commands[i - 1]
+            if writer.program in _ENDLESS_WRITERS:
+                return writer
+            options = _EARLY_READER_OPTIONS.get(command.program or "")
+            if command.program in _EARLY_READERS or (
+                options is not None
+                and any((w.value or "").startswith(options) for w in command.effective_args)
+            ):
+                return command
+    return None
+
+
+def _line(ctx: FixContext, command: Command) -> int:
+    return ctx.tree.position(command.start)[0]
 
 
 def _report(ins: Instruction, pipe: Command, reason: str) -> Violation:

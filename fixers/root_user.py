@@ -105,8 +105,8 @@ A finding without a fix when a fix would be wrong or a guess:
 
 - a Windows image (no root user; `ContainerUser` is another question);
 - the `ENTRYPOINT` or `CMD` drops privileges itself (`gosu`, `su-exec`,
-  `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `supervisord`,
-  `su`), a RUN installs `gosu` or `su-exec` (for the entrypoint script), the
+  `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, s6-overlay's
+  `/init`, `supervisord`, `su`), a RUN installs `gosu` or `su-exec` (for the entrypoint script), the
   script the image starts, copied from the build context (the Dockerfile's
   directory), calls `gosu`, `su-exec`, `setpriv`, `runuser`, `s6-setuidgid`,
   `exec su` or `chroot --userspec`, or the base is an official image whose
@@ -486,6 +486,9 @@ def _privilege_drop(body: tuple[Instruction, ...], ref: ImageRef | None) -> str 
                 return program
             if program == "chroot" and any("--userspec" in w for w in words[i:]):
                 return "chroot --userspec"
+            if token == "/init":
+                # s6-overlay's stage 0: it needs root and runs services as their users
+                return "s6-overlay's /init"
     official = ref is not None and ref.is_docker_hub and ref.namespace in (None, "library")
     keeps_entrypoint = _last(body, "ENTRYPOINT") is None
     if official and ref is not None and ref.name in _ENTRYPOINT_DROPS and keeps_entrypoint:

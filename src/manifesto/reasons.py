@@ -263,6 +263,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
     ),
     _entry("odd-key", "the ENV key has quotes or escapes", r"the key has quotes or escapes"),
     _entry(
+        "comment-inside",
+        "a comment line sits inside the instruction where the fix would rewrite it",
+        r"a comment line sits between the key and the value",
+    ),
+    _entry(
         "secret-mount-needed",
         "a secret belongs in a RUN --mount=type=secret, which only the author can wire",
         r"a secret needs a secret mount",
@@ -564,6 +569,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "static-files",
         "the image serves static files: moving them to nginx replaces the command",
         r"the program is static files",
+    ),
+    _entry(
+        "pipe-ends-early",
+        "a pipe ends early on purpose (`yes |`, `| head`): pipefail would fail the RUN",
+        r"a pipe of the stage ends early on purpose",
     ),
     _entry(
         "shared-context",

@@ -86,3 +86,17 @@ def test_nothing_to_say(src: str) -> None:
 def test_only_the_separator_and_quotes_are_new() -> None:
     src = "FROM debian:12\nENV   A \t b c   \n"
     assert _fix(src) == 'FROM debian:12\nENV   A="b c"   \n'
+
+
+def test_a_comment_between_key_and_value_is_kept() -> None:
+    # the fix would replace the blanks between key and value, comment line included
+    from manifesto.fixers import env_legacy_format
+
+    from manifesto.engine import EngineSettings, check_text, fix_text
+
+    src = "FROM debian:12\nENV GPG_KEYS \\\n# Eric Evans\n\tCEC86BB4 \\\n\tAAAA\n"
+    result = fix_text(src, [env_legacy_format], EngineSettings())
+    assert result.output == src
+    (finding,) = check_text(src, [env_legacy_format], EngineSettings())
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.slug == "comment-inside"

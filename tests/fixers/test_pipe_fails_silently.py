@@ -120,3 +120,25 @@ def test_keyword_case_and_indent_follow_the_run() -> None:
     out = _fix(src)
     assert out == 'FROM debian:12\n  shell ["/bin/bash", "-o", "pipefail", "-c"]\n  run a | b\n'
     assert parse(out).render() == out
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "yes | pecl install xdebug",
+        "yes | unminimize 2>&1",
+        "dpkg -l | head -n 3",
+        "ls / | grep -q etc",
+        "cat /etc/os-release | grep -m1 ID",
+    ],
+)
+def test_a_pipe_that_ends_early_on_purpose_gets_no_shell(script: str) -> None:
+    # bash -o pipefail fails these with 141 (SIGPIPE): the RUN would break
+    src = f"FROM debian:12\nRUN a | b\nRUN {script}\n"
+    assert _fix(src) == src
+    assert _slug(src) == "pipe-ends-early"
+
+
+def test_a_reader_that_reads_everything_gets_the_shell() -> None:
+    src = "FROM debian:12\nRUN echo x | grep -v y\nRUN true\n"
+    assert _fix(src) == f"FROM debian:12\n{SHELL_LINE}\nRUN echo x | grep -v y\nRUN true\n"

@@ -694,3 +694,11 @@ def test_the_family_from_the_image_name_or_the_package_manager(src: str, created
 def test_two_package_manager_families_tell_nothing() -> None:
     src = "FROM example.com/team/base:1\nRUN apk add curl || apt-get install -y curl\nCMD x\n"
     assert only_reason(src) == "unknown-os-family"
+
+
+def test_s6_overlay_init_drops_privileges_itself() -> None:
+    src = 'FROM alpine:3.20\nRUN apk add --no-cache curl\nENTRYPOINT ["/init"]\n'
+    assert fix(src) == src
+    (finding,) = check_text(src, [root_user], SETTINGS)
+    assert "s6-overlay's /init" in finding.violation.message
+    assert finding.violation.fix is None
