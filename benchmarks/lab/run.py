@@ -19,7 +19,8 @@ line. Usage, as root with buildah and mmdebstrap installed:
 prints the table of an earlier run again;
 ``--json-dir DIR`` keeps every run's JSON report. Exit status: 0, or 1 when a fix
 broke a build or a safe fix changed other files (the lab has one such case on
-purpose: c-gcc under ``--unsafe-fixes``).
+purpose: c-tcc under ``--unsafe-fixes``; c-gcc was one until MF104 learnt gcc's
+libc6-dev).
 """
 
 from __future__ import annotations
