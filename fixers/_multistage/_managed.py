@@ -328,3 +328,17 @@ __all__ = [
     "unparsed_run",
     "writes_outside",
 ]
+
+
+def stray_copy(view: BuildView, folders: tuple[str, ...], runtime_files: str) -> str | None:
+    """Why a COPY/ADD from the context is not safe to leave behind: it puts files outside
+    the application's folders (the runtime copies only those). ``--from`` copies are the
+    caller's question. ``runtime_files`` is the reason's fixed prefix."""
+    for copy in copies(view):
+        if not copy.from_stage and not any(inside(copy.dest, f) for f in folders):
+            return (
+                f"{runtime_files}: the {copy.instruction.keyword} on line "
+                f"{line_of(copy.instruction)} puts files "
+                f"in {copy.dest}, outside the application's folder {folders[0]}"
+            )
+    return None

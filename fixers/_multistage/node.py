@@ -46,11 +46,11 @@ from ._managed import (
     copies,
     entry,
     image,
-    inside,
     is_official,
     last_build_step,
     line_of,
     read_copied,
+    stray_copy,
     unparsed_run,
     writes_outside,
 )
@@ -210,13 +210,13 @@ def _steps_problem(view: BuildView, app: str) -> str | None:
             if problem is not None:
                 return f"{RUN_NOT_BUILD}: the RUN on line {line_of(ins)} {problem}"
     for copy in copies(view):
-        if copy.from_stage or not inside(copy.dest, app):
+        if copy.from_stage:  # the build reads another image: what it puts is not known
             return (
                 f"{RUNTIME_FILES}: the {copy.instruction.keyword} on line "
                 f"{line_of(copy.instruction)} puts files "
                 f"in {copy.dest}, outside the application's folder {app}"
             )
-    return None
+    return stray_copy(view, (app,), RUNTIME_FILES)
 
 
 def _command_problem(

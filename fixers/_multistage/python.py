@@ -46,6 +46,7 @@ from ._managed import (
     line_of,
     operands,
     script_of,
+    stray_copy,
     suggestion,
     unparsed_run,
     writes_outside,
@@ -413,13 +414,7 @@ def _steps_problem(view: BuildView, folders: tuple[str, ...]) -> str | None:
         if copy.from_stage:
             line = line_of(copy.instruction)
             return f"{ARTIFACT_UNKNOWN}: the COPY --from on line {line} is not followed"
-        if not any(inside(copy.dest, f) for f in folders):
-            return (
-                f"{RUNTIME_FILES}: the {copy.instruction.keyword} on line "
-                f"{line_of(copy.instruction)} puts files "
-                f"in {copy.dest}, outside the application's folder {folders[0]}"
-            )
-    return None
+    return stray_copy(view, tuple(folders), RUNTIME_FILES)
 
 
 def _command_problem(
