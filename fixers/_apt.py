@@ -1,14 +1,14 @@
-"""Reading ``apt-get`` and ``apt`` command lines the way apt reads them.
+"""Reading `apt-get` and `apt` command lines the way apt reads them.
 
 Private helpers shared by the apt fixers (MF101-MF104).
 
-apt finds its command as the first argument that does not start with ``-`` and
-is a command name (in ``apt-get -t bookworm install x``, ``bookworm`` is
+apt finds its command as the first argument that does not start with `-` and
+is a command name (in `apt-get -t bookworm install x`, `bookworm` is
 skipped because it is not a command), and accepts options anywhere, before or
-after the command. Short options can be clustered (``-qqy``); an option that
+after the command. Short options can be clustered (`-qqy`); an option that
 takes an argument takes the rest of its cluster or the next word
-(``-oAPT::X=1``, ``-o APT::X=1``); long options take ``--name=value`` or
-``--name value``.
+(`-oAPT::X=1`, `-o APT::X=1`); long options take `--name=value` or
+`--name value`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""New keywords in the case the file writes its own: ``copy`` beside ``add``."""
+"""New keywords in the case the file writes its own: `copy` beside `add`."""
 
 from __future__ import annotations
 

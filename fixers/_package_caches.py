@@ -1,5 +1,5 @@
 """Helpers shared by the package-cache fixers (apk, pip, yarn, npm) and, through
-``_rpm``, the RPM-family fixers; not a fixer itself.
+`_rpm`, the RPM-family fixers; not a fixer itself.
 
 Everything here reads the tree and the parsed shell; nothing edits (the one
 writer, :func:`appended_cleanup_violations`, only builds the fixes). The fixers

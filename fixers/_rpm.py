@@ -1,8 +1,8 @@
 """Helpers shared by the RPM-family fixers (yum, dnf, microdnf, zypper); not a fixer itself.
 
 Everything here reads the tree and the parsed shell; nothing edits. What these
-fixers share with the other package-cache fixers (outcomes, stage lineage, ``rm``
-targets, wrapper words, the script's flow) comes from ``_package_caches``. The cache
+fixers share with the other package-cache fixers (outcomes, stage lineage, `rm`
+targets, wrapper words, the script's flow) comes from `_package_caches`. The cache
 fixers decide for each RUN one of three outcomes: a fix, a finding without a
 fix (the cache is kept but an appended clean-up might not be harmless), or
 nothing (no cache is kept, or it is not the rule's business).

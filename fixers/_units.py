@@ -1,19 +1,19 @@
 """What each part of a RUN's chain does to the files and to the shell: the facts
-MF203 (``chained_run``) splits a chain by.
+MF203 (`chained_run`) splits a chain by.
 
 A chain is cut into *atoms*: the top-level commands (pipeline parts) of each
 statement, or a whole statement when it is not a plain list of simple commands
-(a loop, an ``if``, a subshell, a negation). Each atom gets its :class:`Effects`:
-the paths it writes and deletes (from the literal words: redirections, ``-o``
-outputs, ``tar -x -C``, ``mkdir``, ``cp``/``mv`` destinations, a ``git clone``
+(a loop, an `if`, a subshell, a negation). Each atom gets its :class:`Effects`:
+the paths it writes and deletes (from the literal words: redirections, `-o`
+outputs, `tar -x -C`, `mkdir`, `cp`/`mv` destinations, a `git clone`
 destination, package managers writing the system directories), whether it
-changes the shell state a later command would see (``export``, ``cd``, ``set``,
+changes the shell state a later command would see (`export`, `cd`, `set`,
 functions...), whether it needs the working directory, and whether it starts a
 unit (installs, fetches or builds).
 
-Paths are tuples of components rooted at ``/`` or at ``.`` (the working directory
-the RUN starts in, the stage's ``WORKDIR``). A word the fixer cannot read (a
-variable, ``~``, a command substitution) is ``None``: it may be any path.
+Paths are tuples of components rooted at `/` or at `.` (the working directory
+the RUN starts in, the stage's `WORKDIR`). A word the fixer cannot read (a
+variable, `~`, a command substitution) is `None`: it may be any path.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Where an instruction runs (the WORKDIR in force, when the file names it), and
 whether a RUN's commands read or write anything relative to it. Both answers
-are conservative: ``None`` / ``False`` whenever the file does not say.
+are conservative: `None` / `False` whenever the file does not say.
 """
 
 from __future__ import annotations

@@ -2,26 +2,26 @@
 
 ## What it does
 
-Finds ``ADD`` instructions whose sources are all local files or directories
-of the build context, none of them an archive that ``ADD`` would unpack, and
-turns the keyword into ``COPY`` (in the keyword's own case); the flags both
-instructions take (``--chown``, ``--chmod``, ``--link``, ``--exclude``), the
+Finds `ADD` instructions whose sources are all local files or directories
+of the build context, none of them an archive that `ADD` would unpack, and
+turns the keyword into `COPY` (in the keyword's own case); the flags both
+instructions take (`--chown`, `--chmod`, `--link`, `--exclude`), the
 sources and the destination stay as written.
 
-Not touched, because ``ADD`` does what only ``ADD`` does there: a URL source
-(``https://...``), a git repository (``git@host:repo``, ``https://...git``,
-``github.com/...``), and a local archive, named like one (``.tar``,
-``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tbz2``, ``.tar.xz``, ``.txz``,
-``.zst``, ``.gz``, ``.bz2``, ``.xz``, ...): ``ADD`` unpacks it into the
-destination, ``COPY`` would copy the file as it is.
+Not touched, because `ADD` does what only `ADD` does there: a URL source
+(`https://...`), a git repository (`git@host:repo`, `https://...git`,
+`github.com/...`), and a local archive, named like one (`.tar`,
+`.tar.gz`, `.tgz`, `.tar.bz2`, `.tbz2`, `.tar.xz`, `.txz`,
+`.zst`, `.gz`, `.bz2`, `.xz`, ...): `ADD` unpacks it into the
+destination, `COPY` would copy the file as it is.
 
 ## Why
 
-``ADD`` does three things: copy, fetch a URL or a git repository, and unpack a
+`ADD` does three things: copy, fetch a URL or a git repository, and unpack a
 local tar archive. Used for plain files, it says more than it does, and the
 reader has to check each source to know whether something is fetched or
-unpacked; a file later renamed to ``.tar.gz`` is suddenly unpacked. ``COPY``
-only copies. Docker's best practices ask for ``COPY`` wherever ``ADD``'s extras
+unpacked; a file later renamed to `.tar.gz` is suddenly unpacked. `COPY`
+only copies. Docker's best practices ask for `COPY` wherever `ADD`'s extras
 are not used.
 
 ## Example
@@ -36,28 +36,28 @@ After:
 
 ## Fix safety
 
-Safe: for local files and directories, ``COPY`` and ``ADD`` copy the same
-bytes with the same ownership, permissions and ``--link`` behaviour; ``ADD``
+Safe: for local files and directories, `COPY` and `ADD` copy the same
+bytes with the same ownership, permissions and `--link` behaviour; `ADD`
 unpacks only a local archive named as a source (never one inside a copied
 directory), and those sources are left alone.
 
-No fix, a finding only: an ``ADD`` with a flag only ``ADD`` takes
-(``--checksum``, ``--keep-git-dir``, ``--unpack``), and sources that may be an
-archive, a URL or a git repository once expanded: a variable (``ADD $SRC /``),
-or a glob whose name can end like an archive (``ADD dist/* /srv/``; a glob
-ending in a plain extension, ``*.sh``, cannot).
+No fix, a finding only: an `ADD` with a flag only `ADD` takes
+(`--checksum`, `--keep-git-dir`, `--unpack`), and sources that may be an
+archive, a URL or a git repository once expanded: a variable (`ADD $SRC /`),
+or a glob whose name can end like an archive (`ADD dist/* /srv/`; a glob
+ending in a plain extension, `*.sh`, cannot).
 
-Also left as a finding: a relative destination in a stage with no ``WORKDIR``
-before it (``ADD app.jar app.jar``). Both keywords put the file in the same
-place, but hadolint forgives the relative path to ``ADD`` only and would then
-report DL3045 for the ``COPY``; set a ``WORKDIR`` first and the fix applies.
+Also left as a finding: a relative destination in a stage with no `WORKDIR`
+before it (`ADD app.jar app.jar`). Both keywords put the file in the same
+place, but hadolint forgives the relative path to `ADD` only and would then
+report DL3045 for the `COPY`; set a `WORKDIR` first and the fix applies.
 
 ## Caveats
 
-- ``ADD`` decides by content, not by name: a tar archive named without an
-  archive extension (``ADD payload /opt/``) would be unpacked by ``ADD`` and
-  copied by ``COPY``. Names are what a reader (and hadolint) goes by.
-- ``ONBUILD ADD`` and ``ADD`` with a here-document are not changed.
+- `ADD` decides by content, not by name: a tar archive named without an
+  archive extension (`ADD payload /opt/`) would be unpacked by `ADD` and
+  copied by `COPY`. Names are what a reader (and hadolint) goes by.
+- `ONBUILD ADD` and `ADD` with a here-document are not changed.
 
 ## Related
 

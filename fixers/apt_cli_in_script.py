@@ -2,25 +2,25 @@
 
 ## What it does
 
-Finds ``apt`` commands in ``RUN`` scripts and, for the commands ``apt-get``
-runs the same way, renames the program: ``apt install -y curl`` becomes
-``apt-get install -y curl`` (a path keeps its folder: ``/usr/bin/apt`` becomes
-``/usr/bin/apt-get``). Options and arguments stay as written.
+Finds `apt` commands in `RUN` scripts and, for the commands `apt-get`
+runs the same way, renames the program: `apt install -y curl` becomes
+`apt-get install -y curl` (a path keeps its folder: `/usr/bin/apt` becomes
+`/usr/bin/apt-get`). Options and arguments stay as written.
 
-The commands: ``install``, ``reinstall``, ``update``, ``remove``, ``purge``,
-``autoremove``, ``dist-upgrade``, ``full-upgrade``, ``clean``, ``autoclean``,
-and ``upgrade``, which becomes ``apt-get upgrade --with-new-pkgs`` (``apt
-upgrade`` installs new dependencies, ``apt-get upgrade`` keeps those packages
-back unless told). ``apt list``, ``apt search``, ``apt show`` and the other
-commands ``apt-get`` does not have are reported without a fix
-(``apt-cache search``/``show``, ``dpkg-query -l`` do the same job).
+The commands: `install`, `reinstall`, `update`, `remove`, `purge`,
+`autoremove`, `dist-upgrade`, `full-upgrade`, `clean`, `autoclean`,
+and `upgrade`, which becomes `apt-get upgrade --with-new-pkgs` (`apt
+upgrade` installs new dependencies, `apt-get upgrade` keeps those packages
+back unless told). `apt list`, `apt search`, `apt show` and the other
+commands `apt-get` does not have are reported without a fix
+(`apt-cache search`/`show`, `dpkg-query -l` do the same job).
 
 ## Why
 
-``apt`` is the interactive front end: its output and options may change from
+`apt` is the interactive front end: its output and options may change from
 one release to the next, and it says so on every run in a script ("WARNING:
 apt does not have a stable CLI interface. Use with caution in scripts.").
-``apt-get`` is the stable interface meant for scripts.
+`apt-get` is the stable interface meant for scripts.
 
 ## Example
 
@@ -36,24 +36,24 @@ After:
 
 ## Fix safety
 
-Safe on Debian and Ubuntu bases. The ``apt`` program sets a few defaults of
+Safe on Debian and Ubuntu bases. The `apt` program sets a few defaults of
 its own; apart from the output (colours, progress bar, the warning) and
-``upgrade``'s new packages (written out, see above), the only one that changes
-the image is ``APT::Keep-Downloaded-Packages "false"``: ``apt`` deletes the
-``.deb`` files it downloaded, ``apt-get`` keeps them in
-``/var/cache/apt/archives``. Debian's and Ubuntu's images, and every image
+`upgrade`'s new packages (written out, see above), the only one that changes
+the image is `APT::Keep-Downloaded-Packages "false"`: `apt` deletes the
+`.deb` files it downloaded, `apt-get` keeps them in
+`/var/cache/apt/archives`. Debian's and Ubuntu's images, and every image
 built on them, delete them after each run anyway
-(``/etc/apt/apt.conf.d/docker-clean``), so there the image is the same.
+(`/etc/apt/apt.conf.d/docker-clean`), so there the image is the same.
 
 Unsafe on any other base (or one that cannot be told): the downloaded packages
 may stay in the layer.
 
 ## Caveats
 
-- Not changed: ``apt`` run through a variable or with a quoted name,
-  ``ONBUILD`` triggers, exec-form ``RUN``, Windows stages and scripts that do
+- Not changed: `apt` run through a variable or with a quoted name,
+  `ONBUILD` triggers, exec-form `RUN`, Windows stages and scripts that do
   not parse.
-- An ``apt`` whose command comes from a variable (``apt $CMD``) is reported
+- An `apt` whose command comes from a variable (`apt $CMD`) is reported
   without a fix.
 
 ## Related

@@ -2,21 +2,21 @@
 
 ## What it does
 
-Finds a ``RUN`` that installs packages with ``apt-get`` or ``apt`` (``install``,
-``reinstall``, ``build-dep``, ``satisfy``, or an ``upgrade``/``dist-upgrade``/
-``full-upgrade`` after an ``update``) and does not delete ``/var/lib/apt/lists``
-afterwards, and appends ``rm -rf /var/lib/apt/lists/*`` at the end of that
-``RUN``, joined the way the ``RUN`` joins its commands.
+Finds a `RUN` that installs packages with `apt-get` or `apt` (`install`,
+`reinstall`, `build-dep`, `satisfy`, or an `upgrade`/`dist-upgrade`/
+`full-upgrade` after an `update`) and does not delete `/var/lib/apt/lists`
+afterwards, and appends `rm -rf /var/lib/apt/lists/*` at the end of that
+`RUN`, joined the way the `RUN` joins its commands.
 
 ## Why
 
-``apt-get update`` downloads the package lists of every configured repository
-into ``/var/lib/apt/lists`` (tens of megabytes for Debian, more for Ubuntu with
+`apt-get update` downloads the package lists of every configured repository
+into `/var/lib/apt/lists` (tens of megabytes for Debian, more for Ubuntu with
 universe). Nothing in the running container needs them, and a file deleted in a
-later ``RUN`` still takes space in the layer that wrote it: the lists have to go
-in the same ``RUN``. ``apt-get clean`` does not help here: it empties
-``/var/cache/apt/archives``, not the lists. Stale lists left in an image also
-make a later ``apt-get install`` (in the same Dockerfile or a child image) use
+later `RUN` still takes space in the layer that wrote it: the lists have to go
+in the same `RUN`. `apt-get clean` does not help here: it empties
+`/var/cache/apt/archives`, not the lists. Stale lists left in an image also
+make a later `apt-get install` (in the same Dockerfile or a child image) use
 an old index instead of failing loudly.
 
 ## Example
@@ -32,59 +32,59 @@ After:
             curl ca-certificates && \\
         rm -rf /var/lib/apt/lists/*
 
-(In a ``set -eux; ...; ...`` script the command is joined with ``;``; in a
-``RUN <<EOF`` script it goes on its own line; a ``sudo apt-get`` gets
-``sudo rm``.)
+(In a `set -eux; ...; ...` script the command is joined with `;`; in a
+`RUN <<EOF` script it goes on its own line; a `sudo apt-get` gets
+`sudo rm`.)
 
 ## Fix safety
 
-Safe. The command is appended after everything else the ``RUN`` does, so no
-command of that ``RUN`` can miss the lists; it runs only when the script so far
-succeeded (``&&``, or ``;`` under ``set -e``) and cannot fail (``rm -f``), so the
-``RUN``'s exit status is unchanged. The fix is not offered when a later ``RUN``
-of the same image (the rest of the stage, stages built ``FROM`` it, ``ONBUILD``
-triggers) may read the lists before running its own ``apt-get update``: the
+Safe. The command is appended after everything else the `RUN` does, so no
+command of that `RUN` can miss the lists; it runs only when the script so far
+succeeded (`&&`, or `;` under `set -e`) and cannot fail (`rm -f`), so the
+`RUN`'s exit status is unchanged. The fix is not offered when a later `RUN`
+of the same image (the rest of the stage, stages built `FROM` it, `ONBUILD`
+triggers) may read the lists before running its own `apt-get update`: the
 finding is reported without a fix, because deleting the lists would make that
-``apt-get install`` fail. The search for such a reader stops at a ``RUN`` that
-surely runs ``apt-get update`` or deletes the lists (outside a condition, a
-function or a loop): what comes after it sees that ``RUN``'s lists, not these.
-Nothing at run time reads ``/var/lib/apt/lists``.
+`apt-get install` fail. The search for such a reader stops at a `RUN` that
+surely runs `apt-get update` or deletes the lists (outside a condition, a
+function or a loop): what comes after it sees that `RUN`'s lists, not these.
+Nothing at run time reads `/var/lib/apt/lists`.
 
 ## Caveats
 
-- Skipped: Windows stages, ``ONBUILD`` triggers, ``RUN``s whose lists sit on a
-  cache, tmpfs or bind mount (``--mount=type=cache,target=/var/lib/apt``),
-  exec-form ``RUN``s and scripts that do not parse.
+- Skipped: Windows stages, `ONBUILD` triggers, `RUN`s whose lists sit on a
+  cache, tmpfs or bind mount (`--mount=type=cache,target=/var/lib/apt`),
+  exec-form `RUN`s and scripts that do not parse.
 - Stages that do not ship are fixed too, and the message says so: the fix saves
-  build cache and CI disk, not image size (``--target`` names the image).
-- Already clean: any later command naming ``/var/lib/apt/lists`` (``rm -rf``,
-  ``rm -r``, ``rm -fr``, quoted or not, ``find ... -delete``) or
-  ``apt-get distclean``. A quoted glob (``rm -rf "/var/lib/apt/lists/*"``) deletes
+  build cache and CI disk, not image size (`--target` names the image).
+- Already clean: any later command naming `/var/lib/apt/lists` (`rm -rf`,
+  `rm -r`, `rm -fr`, quoted or not, `find ... -delete`) or
+  `apt-get distclean`. A quoted glob (`rm -rf "/var/lib/apt/lists/*"`) deletes
   nothing but is taken as the author's clean-up and left alone.
 - Reported without a fix: an install inside a function definition, a script
-  that ends with ``exit``/``exec`` or in the background (``&``), apt run through
-  ``gosu``/``su-exec``/``chroot``-like wrappers, and lists a later ``RUN`` needs.
-- An install ``RUN`` without an ``apt-get update`` of its own, after a ``RUN`` that
+  that ends with `exit`/`exec` or in the background (`&`), apt run through
+  `gosu`/`su-exec`/`chroot`-like wrappers, and lists a later `RUN` needs.
+- An install `RUN` without an `apt-get update` of its own, after a `RUN` that
   updated and kept the lists, is not reported: deleting them there frees nothing
-  (they stay in the earlier layer); the earlier ``RUN`` is reported instead.
+  (they stay in the earlier layer); the earlier `RUN` is reported instead.
 - Nor is one whose commands are all known not to update the lists
-  (``RUN apt-get install --only-upgrade ca-certificates``; an interpreter evaluating
-  an expression written in the RUN that starts no program, ``node -p "..."``,
-  ``python3 -c "import sys; ..."``, counts as one): the lists it reads come
-  from the base image, an ``rm`` would only hide them in a new layer (no byte
-  saved) and break child images that install without an update. A ``RUN`` that may
-  update them out of sight (``curl ... | bash -`` setup scripts,
-  ``add-apt-repository``, a copied script) is fixed as if it had run the update.
-- A ``RUN`` that runs a copied script (``RUN ./install.sh``) is not read: if such
-  a script installs packages without ``apt-get update`` after this fix, it fails.
-  Child images built ``FROM`` this image must run ``apt-get update`` too, as
+  (`RUN apt-get install --only-upgrade ca-certificates`; an interpreter evaluating
+  an expression written in the RUN that starts no program, `node -p "..."`,
+  `python3 -c "import sys; ..."`, counts as one): the lists it reads come
+  from the base image, an `rm` would only hide them in a new layer (no byte
+  saved) and break child images that install without an update. A `RUN` that may
+  update them out of sight (`curl ... | bash -` setup scripts,
+  `add-apt-repository`, a copied script) is fixed as if it had run the update.
+- A `RUN` that runs a copied script (`RUN ./install.sh`) is not read: if such
+  a script installs packages without `apt-get update` after this fix, it fails.
+  Child images built `FROM` this image must run `apt-get update` too, as
   Docker's own guidance already requires.
 
 ## Related
 
 hadolint DL3009 ("Delete the apt-get lists after installing something"), which
-looks for an ``rm`` with ``-rf`` or ``/var/lib/apt/lists/*`` in a ``RUN`` with
-``apt-get update`` (it does not know ``apt-get distclean``, and it also flags
+looks for an `rm` with `-rf` or `/var/lib/apt/lists/*` in a `RUN` with
+`apt-get update` (it does not know `apt-get distclean`, and it also flags
 stages that are only used as the base of unshipped stages).
 """
 

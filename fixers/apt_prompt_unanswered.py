@@ -2,24 +2,24 @@
 
 ## What it does
 
-Finds ``apt-get`` and ``apt`` commands that may ask "Do you want to continue?
-[Y/n]" (``install``, ``reinstall``, ``build-dep``, ``satisfy``, the upgrades,
-``remove``, ``purge``, ``autoremove``) without anything that answers it, and
-inserts ``-y`` right after the command word: ``apt-get install curl`` becomes
-``apt-get install -y curl``.
+Finds `apt-get` and `apt` commands that may ask "Do you want to continue?
+[Y/n]" (`install`, `reinstall`, `build-dep`, `satisfy`, the upgrades,
+`remove`, `purge`, `autoremove`) without anything that answers it, and
+inserts `-y` right after the command word: `apt-get install curl` becomes
+`apt-get install -y curl`.
 
-Already answered: ``-y``, ``--yes``, ``--assume-yes`` (also in a cluster such as
-``-qy``), quiet level 2 (``-qq``, ``-q=2``, ``-q -q``), which implies ``-y``,
-``-o APT::Get::Assume-Yes=true``, a simulation (``-s``, ``--dry-run``,
-``--print-uris``), an explicit ``--assume-no``, and input piped or redirected
-into the command (``yes | apt-get install x``).
+Already answered: `-y`, `--yes`, `--assume-yes` (also in a cluster such as
+`-qy`), quiet level 2 (`-qq`, `-q=2`, `-q -q`), which implies `-y`,
+`-o APT::Get::Assume-Yes=true`, a simulation (`-s`, `--dry-run`,
+`--print-uris`), an explicit `--assume-no`, and input piped or redirected
+into the command (`yes | apt-get install x`).
 
 ## Why
 
-A ``docker build`` has no terminal: apt reads the answer from an empty stdin,
-takes it as "no", prints ``Abort.`` and exits 1. Whether it asks depends on
+A `docker build` has no terminal: apt reads the answer from an empty stdin,
+takes it as "no", prints `Abort.` and exits 1. Whether it asks depends on
 what the mirror holds that day (a new dependency is enough), so a build that
-worked yesterday fails today. ``apt`` behaves the same, and also warns that its
+worked yesterday fails today. `apt` behaves the same, and also warns that its
 command line is not stable in scripts.
 
 ## Example
@@ -34,29 +34,29 @@ After:
 
 ## Fix safety
 
-Safe. ``-y`` only answers the confirmation prompt: when apt would not have
+Safe. `-y` only answers the confirmation prompt: when apt would not have
 asked, nothing changes; when it would have asked, the build used to stop with
-``Abort.``, so there was no image to change. ``-y`` does not let apt remove
+`Abort.`, so there was no image to change. `-y` does not let apt remove
 essential packages, downgrade or change held packages: those still need their
-own ``--allow-*`` options, as before.
+own `--allow-*` options, as before.
 
 ## Caveats
 
-- ``--force-yes`` is not an answer: apt only consults it after ``-y`` or
-  quiet level 2 (and it is deprecated), so ``apt-get install --force-yes x``
-  still stops at the prompt and gets ``-y``. hadolint counts ``--force-yes``
-  and any ``-q`` as an answer; this rule does not (``-q`` alone is quiet level 1).
-- A non-literal argument that could expand to options (``apt-get install $OPTS x``)
-  may hold ``-y``: reported without a fix.
-- An ``APT::Get::Assume-Yes`` set in an ``apt.conf`` file is not read; ``-y``
+- `--force-yes` is not an answer: apt only consults it after `-y` or
+  quiet level 2 (and it is deprecated), so `apt-get install --force-yes x`
+  still stops at the prompt and gets `-y`. hadolint counts `--force-yes`
+  and any `-q` as an answer; this rule does not (`-q` alone is quiet level 1).
+- A non-literal argument that could expand to options (`apt-get install $OPTS x`)
+  may hold `-y`: reported without a fix.
+- An `APT::Get::Assume-Yes` set in an `apt.conf` file is not read; `-y`
   is then redundant but harmless.
-- Skipped: Windows images, ``ONBUILD`` triggers, exec-form ``RUN``s and scripts
+- Skipped: Windows images, `ONBUILD` triggers, exec-form `RUN`s and scripts
   that do not parse.
 
 ## Related
 
-hadolint DL3014 ("Use the ``-y`` switch to avoid manual input"), which covers
-``apt-get install`` only.
+hadolint DL3014 ("Use the `-y` switch to avoid manual input"), which covers
+`apt-get install` only.
 """
 
 from __future__ import annotations

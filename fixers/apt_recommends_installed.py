@@ -2,29 +2,29 @@
 
 ## What it does
 
-Finds ``apt-get install`` and ``apt install`` commands that let apt install
+Finds `apt-get install` and `apt install` commands that let apt install
 every package the requested ones merely *recommend*, and inserts
-``--no-install-recommends`` after the options that follow the ``install``
-word, so that short options stay together (``install -y -q
---no-install-recommends x``, never ``-y --no-install-recommends -q``).
+`--no-install-recommends` after the options that follow the `install`
+word, so that short options stay together (`install -y -q
+--no-install-recommends x`, never `-y --no-install-recommends -q`).
 
 When a later command of the image needs a package that the install brought
 only as a recommendation, the same fix adds that package to the list (see Fix
-safety): ``ca-certificates`` for an https fetch, ``dirmngr`` for a keyserver,
-Python's headers for a ``pip install`` that builds from source.
+safety): `ca-certificates` for an https fetch, `dirmngr` for a keyserver,
+Python's headers for a `pip install` that builds from source.
 
-Already clean: ``--no-install-recommends``, ``--install-recommends=no`` (or
-``false``, ``0``, ``off``), ``-o APT::Install-Recommends=false`` (or ``0``,
-``no``, ``off``). Left alone: an explicit ``--install-recommends`` or
-``-o APT::Install-Recommends=true`` (the author wants them), and images whose
-Dockerfile configures ``APT::Install-Recommends`` before the install (for
-example in ``/etc/apt/apt.conf.d``).
+Already clean: `--no-install-recommends`, `--install-recommends=no` (or
+`false`, `0`, `off`), `-o APT::Install-Recommends=false` (or `0`,
+`no`, `off`). Left alone: an explicit `--install-recommends` or
+`-o APT::Install-Recommends=true` (the author wants them), and images whose
+Dockerfile configures `APT::Install-Recommends` before the install (for
+example in `/etc/apt/apt.conf.d`).
 
 ## Why
 
 Recommends are "usually installed together" packages, not dependencies:
-``python3-pip`` recommends a whole compiler toolchain (``build-essential``,
-``python3-dev``), ``git`` recommends ``openssh-client``, ``patch`` and ``less``.
+`python3-pip` recommends a whole compiler toolchain (`build-essential`,
+`python3-dev`), `git` recommends `openssh-client`, `patch` and `less`.
 They grow the image, widen its attack surface and its CVE reports, and change
 with the mirror. Debian and Ubuntu base images keep apt's default, which is to
 install them.
@@ -52,126 +52,126 @@ to the package list when the RUN, or a later RUN of the image (its stage, or a
 stage built FROM it), needs it and the image does not already have it
 (installed by name earlier, or earlier in the same RUN, or shipped by the base):
 
-| later command | needs | because (Debian 12, ``apt-cache show``) |
+| later command | needs | because (Debian 12, `apt-cache show`) |
 |---|---|---|
-| https fetch | ``ca-certificates`` | ``curl`` Depends ``libcurl4``: Recommends it |
-| keyserver use | ``dirmngr`` | ``gpg`` Recommends ``gnupg``: Depends on it |
-| ``pip install`` build | ``python3-dev`` | ``python3-pip`` Recommends it, ``build-essential`` |
-| C compile with ``gcc`` | ``libc6-dev`` | ``gcc`` Recommends ``libc6-dev`` |
+| https fetch | `ca-certificates` | `curl` Depends `libcurl4`: Recommends it |
+| keyserver use | `dirmngr` | `gpg` Recommends `gnupg`: Depends on it |
+| `pip install` build | `python3-dev` | `python3-pip` Recommends it, `build-essential` |
+| C compile with `gcc` | `libc6-dev` | `gcc` Recommends `libc6-dev` |
 
-(``wget`` and ``git`` also only recommend ``ca-certificates``; ``gnupg2``
-Depends ``gnupg``; ``python3-dev`` Depends, through ``libpython3.11-dev`` and
-``zlib1g-dev``, on ``libc6-dev``, which ``gcc`` only Recommends.)
+(`wget` and `git` also only recommend `ca-certificates`; `gnupg2`
+Depends `gnupg`; `python3-dev` Depends, through `libpython3.11-dev` and
+`zlib1g-dev`, on `libc6-dev`, which `gcc` only Recommends.)
 
-Without ``ca-certificates`` a ``curl https://...`` fails with a certificate
-error, and ``curl ... | sh`` may even exit 0 and ship an image without the
-tool. What counts as an https fetch: ``curl``/``wget``/``wget2``/``aria2c`` and
-``git clone``/``fetch``/``pull``/``submodule``/``ls-remote`` of a URL that is
-or may be https; ``git+https://`` requirements (pip and npm run git); ``gpg
---keyserver hkps://...``; an apt source ``deb https://...`` written by the RUN,
-or ``add-apt-repository`` of one; ``go get``/``go install``/``go mod`` and
-``cargo install``/``fetch``/``build``. Not counted: ``pip`` (it carries its own
-certificates; Debian's ``python3-pip`` depends on ``ca-certificates``), ``npm``
-and ``node`` (built-in roots; Debian's ``nodejs`` depends on it), ``gem``
-(``rubygems-integration`` depends on it), ``ADD https://...`` (the builder
+Without `ca-certificates` a `curl https://...` fails with a certificate
+error, and `curl ... | sh` may even exit 0 and ship an image without the
+tool. What counts as an https fetch: `curl`/`wget`/`wget2`/`aria2c` and
+`git clone`/`fetch`/`pull`/`submodule`/`ls-remote` of a URL that is
+or may be https; `git+https://` requirements (pip and npm run git); `gpg
+--keyserver hkps://...`; an apt source `deb https://...` written by the RUN,
+or `add-apt-repository` of one; `go get`/`go install`/`go mod` and
+`cargo install`/`fetch`/`build`. Not counted: `pip` (it carries its own
+certificates; Debian's `python3-pip` depends on `ca-certificates`), `npm`
+and `node` (built-in roots; Debian's `nodejs` depends on it), `gem`
+(`rubygems-integration` depends on it), `ADD https://...` (the builder
 fetches, not the image).
 
 A URL may be https unless its value is proven otherwise. Variables are resolved
 through each other: an ENV (which wins over an ARG of the same name, and is
 inherited from the stage built on), an ARG default of the stage (an ARG without
 default takes the global ARG's default), and the RUN's own assignments,
-``export``/``declare``/``local`` included (``ARG ROOT=https://x``, ``ENV
-ROOT=$ROOT``, then ``U="$ROOT/y" && curl "$U"``). What cannot be known counts
+`export`/`declare`/`local` included (`ARG ROOT=https://x`, `ENV
+ROOT=$ROOT`, then `U="$ROOT/y" && curl "$U"`). What cannot be known counts
 as possibly https: a variable the file never sets (the base image or a
-``--build-arg`` may), ``${V:-default}`` of such a variable, a command
-substitution (``U=$(printf ...)``), a pattern operator (``${U/http/https}``),
-a loop or ``read`` variable, a URL list read from a file (``wget -i``,
-``curl -K``). A value is proven not https once its scheme is: plain
-``http://`` (``http://$HOST/$(uname -m)`` too), another scheme, or a path.
-Values of options that name a file, a header or a number (``-o "$DEST"``,
-``-H``) are not URLs.
+`--build-arg` may), `${V:-default}` of such a variable, a command
+substitution (`U=$(printf ...)`), a pattern operator (`${U/http/https}`),
+a loop or `read` variable, a URL list read from a file (`wget -i`,
+`curl -K`). A value is proven not https once its scheme is: plain
+`http://` (`http://$HOST/$(uname -m)` too), another scheme, or a path.
+Values of options that name a file, a header or a number (`-o "$DEST"`,
+`-H`) are not URLs.
 
-``dirmngr`` is what gpg runs to reach a keyserver or a web key directory:
-``gpg --recv-keys``/``--recv-key``/``--fetch-keys``/``--search-keys``/
-``--refresh-keys``/``--locate-keys``/``--keyserver``/``--auto-key-locate``,
-and ``apt-key adv --keyserver``; without it gpg fails with "No dirmngr". It
-is added to an install of ``gpg`` that names neither ``dirmngr`` nor
-``gnupg``/``gnupg2`` (both depend on it from Debian 10 and Ubuntu 18.04 on);
-on Debian 9, whose ``gnupg`` only recommends ``dirmngr``, to an install of
-``gnupg`` too. Bases that ship it: the non-slim tags of ``buildpack-deps`` and
+`dirmngr` is what gpg runs to reach a keyserver or a web key directory:
+`gpg --recv-keys`/`--recv-key`/`--fetch-keys`/`--search-keys`/
+`--refresh-keys`/`--locate-keys`/`--keyserver`/`--auto-key-locate`,
+and `apt-key adv --keyserver`; without it gpg fails with "No dirmngr". It
+is added to an install of `gpg` that names neither `dirmngr` nor
+`gnupg`/`gnupg2` (both depend on it from Debian 10 and Ubuntu 18.04 on);
+on Debian 9, whose `gnupg` only recommends `dirmngr`, to an install of
+`gnupg` too. Bases that ship it: the non-slim tags of `buildpack-deps` and
 the official images built on it.
 
-``python3-pip`` recommends ``build-essential`` and ``python3-dev``; without
-them a ``pip install`` of a package with a C extension fails (or silently
-installs a slower pure-Python fallback). A ``pip install`` (``pip3``,
-``python3 -m pip``...) counts when it may build from source: packages from an
+`python3-pip` recommends `build-essential` and `python3-dev`; without
+them a `pip install` of a package with a C extension fails (or silently
+installs a slower pure-Python fallback). A `pip install` (`pip3`,
+`python3 -m pip`...) counts when it may build from source: packages from an
 index, a requirements file, an editable or a VCS requirement, a list in a
-variable; not when it has ``--only-binary :all:`` or ``--no-index``, nor when
-it installs only local wheels or pip's own tools (``pip``, ``setuptools``,
-``wheel``, ``virtualenv``). When such a ``pip install`` follows an install of
-``python3-pip`` and nothing in the image names Python 3's headers
-(``python3-dev``, ``python3.X-dev``, ``libpython3-dev``; ``python-dev`` is
+variable; not when it has `--only-binary :all:` or `--no-index`, nor when
+it installs only local wheels or pip's own tools (`pip`, `setuptools`,
+`wheel`, `virtualenv`). When such a `pip install` follows an install of
+`python3-pip` and nothing in the image names Python 3's headers
+(`python3-dev`, `python3.X-dev`, `libpython3-dev`; `python-dev` is
 Python 2's), the outcome depends on intent:
 
-- a compiler is named in the image before the ``pip install`` (``gcc``,
-  ``g++``, ``clang``, ``build-essential``, versioned or not): the build is
-  meant, so the fix also installs ``python3-dev`` and, unless named,
-  ``build-essential`` -- exactly the two recommends the flag drops
-  (``python3-dev`` brings ``libc6-dev``, which ``gcc`` only recommends);
+- a compiler is named in the image before the `pip install` (`gcc`,
+  `g++`, `clang`, `build-essential`, versioned or not): the build is
+  meant, so the fix also installs `python3-dev` and, unless named,
+  `build-essential` -- exactly the two recommends the flag drops
+  (`python3-dev` brings `libc6-dev`, which `gcc` only recommends);
 - no compiler is named: the install is reported without a fix. Whether the
   packages have wheels for the platform cannot be told from the file, and
   adding a compiler the author did not ask for would be a guess.
 
-``python-pip`` (Python 2) is read the same way with ``python-dev``. Base images
-whose ``pip`` is their own, with its headers (``python``, ``pypy``), are left
+`python-pip` (Python 2) is read the same way with `python-dev`. Base images
+whose `pip` is their own, with its headers (`python`, `pypy`), are left
 out of this rule.
 
-Base images known to ship ``ca-certificates``, read from their Dockerfiles:
-``buildpack-deps`` and the official images built on it (``golang``, ``gcc``,
-the non-slim ``node``, ``erlang`` and ``elixir``), ``python``, ``pypy``,
-``ruby``, ``rust``, ``perl``, ``php`` (and ``wordpress``, ``drupal``),
-``openjdk``, ``eclipse-temurin`` (and ``tomcat``, ``maven``, ``gradle``),
-``haskell``, ``julia``, ``httpd``, ``haproxy``, ``mongo``, ``rabbitmq``,
-Microsoft's ``dotnet`` images and ``nvidia/cuda``. Not ``debian``, ``ubuntu``,
-``node:*-slim`` (its build purges curl and the certificates), ``postgres``,
-``redis`` or ``memcached``.
+Base images known to ship `ca-certificates`, read from their Dockerfiles:
+`buildpack-deps` and the official images built on it (`golang`, `gcc`,
+the non-slim `node`, `erlang` and `elixir`), `python`, `pypy`,
+`ruby`, `rust`, `perl`, `php` (and `wordpress`, `drupal`),
+`openjdk`, `eclipse-temurin` (and `tomcat`, `maven`, `gradle`),
+`haskell`, `julia`, `httpd`, `haproxy`, `mongo`, `rabbitmq`,
+Microsoft's `dotnet` images and `nvidia/cuda`. Not `debian`, `ubuntu`,
+`node:*-slim` (its build purges curl and the certificates), `postgres`,
+`redis` or `memcached`.
 
-Other recommended packages the image may need are not foreseen: ``git`` over
-SSH needs ``openssh-client``; an ``http://`` URL that redirects to https needs
-the certificates; a C++ extension with only ``gcc`` named needs ``g++`` (it
-comes with ``build-essential``). Review what apt stops installing
-(``apt-get install --dry-run`` with and without the flag).
+Other recommended packages the image may need are not foreseen: `git` over
+SSH needs `openssh-client`; an `http://` URL that redirects to https needs
+the certificates; a C++ extension with only `gcc` named needs `g++` (it
+comes with `build-essential`). Review what apt stops installing
+(`apt-get install --dry-run` with and without the flag).
 
 ## Caveats
 
-- Where the option goes: after the options that directly follow ``install``
-  (``-y``, ``-q``, ``-t bookworm-backports``, ``-o X=Y``); without any, in front
-  of the argument that follows on the same line, else right after ``install``.
-  So this fix and MF103's ``-y`` never insert at the same offset when both
+- Where the option goes: after the options that directly follow `install`
+  (`-y`, `-q`, `-t bookworm-backports`, `-o X=Y`); without any, in front
+  of the argument that follows on the same line, else right after `install`.
+  So this fix and MF103's `-y` never insert at the same offset when both
   apply, and the result does not depend on which runs first. Continuation lines
-  aligned under a word the flag pushes right (``install autoconf \\`` over
-  ``        automake \\``) move right with it.
-- Where ``ca-certificates`` goes: in a list with one package per line, on a
-  line of its own like the others (above a ``# comment`` line that heads the
+  aligned under a word the flag pushes right (`install autoconf \\` over
+  `        automake \\`) move right with it.
+- Where `ca-certificates` goes: in a list with one package per line, on a
+  line of its own like the others (above a `# comment` line that heads the
   package it goes before); else on the line, before the first package.
   In a sorted list it takes its sorted place (so does every added package;
   several go in name order). It goes to the last fixed install
-  before the fetch that installs the fetching program (``curl``, ``wget``,
-  ``git``, ``gnupg``...), else to the last fixed install before it.
-  ``dirmngr`` goes to the last fixed install of ``gpg`` before the keyserver
-  use, Python's headers to the last fixed install of ``python3-pip`` before
-  the ``pip install``.
-- A non-literal argument that could expand to options (``apt-get install $OPTS x``)
+  before the fetch that installs the fetching program (`curl`, `wget`,
+  `git`, `gnupg`...), else to the last fixed install before it.
+  `dirmngr` goes to the last fixed install of `gpg` before the keyserver
+  use, Python's headers to the last fixed install of `python3-pip` before
+  the `pip install`.
+- A non-literal argument that could expand to options (`apt-get install $OPTS x`)
   may hold the flag: reported without a fix.
-- Only ``install`` is covered (not ``build-dep``, ``reinstall`` or upgrades);
-  ``aptitude`` is not read.
-- Skipped: Windows images, ``ONBUILD`` triggers, exec-form ``RUN``s, scripts that
-  do not parse, and simulations (``-s``).
+- Only `install` is covered (not `build-dep`, `reinstall` or upgrades);
+  `aptitude` is not read.
+- Skipped: Windows images, `ONBUILD` triggers, exec-form `RUN`s, scripts that
+  do not parse, and simulations (`-s`).
 
 ## Related
 
 hadolint DL3015 ("Avoid additional packages by specifying
-``--no-install-recommends``"), which covers ``apt-get install`` only.
+`--no-install-recommends`"), which covers `apt-get install` only.
 """
 
 from __future__ import annotations

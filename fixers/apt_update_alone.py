@@ -2,20 +2,20 @@
 
 ## What it does
 
-Finds an ``apt-get update`` (or ``apt update``) that nothing after it in the
-same ``RUN`` uses: no install, upgrade or other list-reading apt command, and
-nothing that could run one (a script, ``xargs``, ``sh -c``). When the next
-instruction is a ``RUN`` that installs with those lists, the fix moves the
-update into it: the update ``RUN`` is deleted and its command is put in front of
-the install, joined with ``&&``.
+Finds an `apt-get update` (or `apt update`) that nothing after it in the
+same `RUN` uses: no install, upgrade or other list-reading apt command, and
+nothing that could run one (a script, `xargs`, `sh -c`). When the next
+instruction is a `RUN` that installs with those lists, the fix moves the
+update into it: the update `RUN` is deleted and its command is put in front of
+the install, joined with `&&`.
 
 ## Why
 
-Each ``RUN`` is a cached layer. With the update in a ``RUN`` of its own, a later
+Each `RUN` is a cached layer. With the update in a `RUN` of its own, a later
 change to the install line rebuilds only the install, on top of the cached (and
 possibly months old) lists: packages that have since left the mirror fail with
 404, and fixed versions are silently not picked up. Docker's guidance is to
-always combine ``apt-get update`` with ``apt-get install`` in the same ``RUN``.
+always combine `apt-get update` with `apt-get install` in the same `RUN`.
 An update whose lists nothing uses also leaves tens of megabytes in the layer.
 
 ## Example
@@ -31,16 +31,16 @@ After:
 
 ## Fix safety
 
-Safe. The fix applies only when the update ``RUN`` holds nothing but that one
+Safe. The fix applies only when the update `RUN` holds nothing but that one
 command (a trailing shell comment is kept as a comment line), has no flags, and
-is followed directly (comments and blank lines aside) by a ``RUN`` in the same
+is followed directly (comments and blank lines aside) by a `RUN` in the same
 stage that has no flags other than cache mounts, reads the lists before running
-an update of its own, and whose script is a single ``&&`` chain. Then the
+an update of its own, and whose script is a single `&&` chain. Then the
 update runs in the same environment (same user, working directory, variables
 and shell) right before the same commands, and a failing update still fails the
-build (``update && a && b`` stops at the first failure like two ``RUN``s do).
+build (`update && a && b` stops at the first failure like two `RUN`s do).
 The final filesystem is the same; only the layer boundary moves (and a clean-up
-in the install ``RUN`` now really removes the lists from the image).
+in the install `RUN` now really removes the lists from the image).
 
 ## Caveats
 
@@ -51,23 +51,23 @@ in the install ``RUN`` now really removes the lists from the image).
   comment on it) move down with it: the blank lines between it and the install
   go, so that no comment is left above nothing.
 - Reported without a fix: an update that is followed by other instructions
-  (``ENV``, ``COPY`` of a ``sources.list`` ...), by a ``RUN`` that runs its own
-  update or does not install, by a ``set -e; a; b`` or ``a || b`` script, or
-  that shares its ``RUN`` with other commands; and an update no later ``RUN``
+  (`ENV`, `COPY` of a `sources.list` ...), by a `RUN` that runs its own
+  update or does not install, by a `set -e; a; b` or `a || b` script, or
+  that shares its `RUN` with other commands; and an update no later `RUN`
   uses (delete it by hand).
-- Not reported: an update whose lists the same ``RUN`` deletes afterwards
-  (``apt-get update; apt-get dist-clean``, ``... && rm -rf /var/lib/apt/lists/*``):
+- Not reported: an update whose lists the same `RUN` deletes afterwards
+  (`apt-get update; apt-get dist-clean`, `... && rm -rf /var/lib/apt/lists/*`):
   a check that the repositories answer, which leaves nothing in the layer.
-- Skipped: Windows images, ``ONBUILD`` triggers, scripts that do not parse, and
+- Skipped: Windows images, `ONBUILD` triggers, scripts that do not parse, and
   updates whose lists sit on a cache or tmpfs mount.
-- A command this rule cannot see into (``RUN apt-get update && ./install.sh``)
+- A command this rule cannot see into (`RUN apt-get update && ./install.sh`)
   counts as using the lists: no finding.
 
 ## Related
 
-No hadolint rule; hadolint DL3009 flags the same ``RUN`` when the lists are not
+No hadolint rule; hadolint DL3009 flags the same `RUN` when the lists are not
 deleted. Docker's "Best practices for Dockerfile instructions", section
-``apt-get``.
+`apt-get`.
 """
 
 from __future__ import annotations

@@ -2,27 +2,27 @@
 
 ## What it does
 
-Finds a clean-up command in a ``RUN`` that deletes what an earlier ``RUN`` of the
-same image created: ``rm -rf /var/lib/apt/lists/*`` in its own ``RUN`` after the
-install, ``rm /tmp/app.tar.gz`` one ``RUN`` after the download, ``apt-get purge -y
---auto-remove build-essential`` after the build, ``apt-get clean``, ``yum clean
-all``, ``apk del .build-deps``. The fix moves the command to the end of the
-``RUN`` that created the files (joined the way that ``RUN`` joins its commands)
-and deletes it from the later ``RUN``; a later ``RUN`` left with nothing else to
-do (``set -eux`` aside) is deleted, with the comment lines right above it.
+Finds a clean-up command in a `RUN` that deletes what an earlier `RUN` of the
+same image created: `rm -rf /var/lib/apt/lists/*` in its own `RUN` after the
+install, `rm /tmp/app.tar.gz` one `RUN` after the download, `apt-get purge -y
+--auto-remove build-essential` after the build, `apt-get clean`, `yum clean
+all`, `apk del .build-deps`. The fix moves the command to the end of the
+`RUN` that created the files (joined the way that `RUN` joins its commands)
+and deletes it from the later `RUN`; a later `RUN` left with nothing else to
+do (`set -eux` aside) is deleted, with the comment lines right above it.
 
-The earlier ``RUN`` is the nearest one that writes what the command deletes: in
-the same stage or in a stage it is built ``FROM``. When that ``RUN`` already
-deletes it (``apt_lists_kept`` appended the same ``rm``), the later command
+The earlier `RUN` is the nearest one that writes what the command deletes: in
+the same stage or in a stage it is built `FROM`. When that `RUN` already
+deletes it (`apt_lists_kept` appended the same `rm`), the later command
 deletes nothing and is dropped.
 
 ## Why
 
-Every ``RUN`` is a layer, and a layer only adds to the ones below it: a file
+Every `RUN` is a layer, and a layer only adds to the ones below it: a file
 deleted in a later layer is hidden, not removed, and its bytes are still pulled
 with the image. The package lists, the downloaded archive, the compiler that
 was only needed for the build are shipped in full, plus an extra layer that
-hides them. Deleted in the ``RUN`` that made them, they never reach a layer.
+hides them. Deleted in the `RUN` that made them, they never reach a layer.
 
 ## Example
 
@@ -44,62 +44,62 @@ After:
 Safe: the image ends with the same files, and nothing in between saw them gone.
 The fix is made only when all of this is certain:
 
-- nothing between the two ``RUN``s reads or writes what is deleted: no ``RUN``
+- nothing between the two `RUN`s reads or writes what is deleted: no `RUN`
   names the path (or a directory above it, or its file name) or runs a program
-  whose files cannot be told (``./build.sh``, ``make``, ``curl ... | sh``, a
-  variable); no ``COPY``/``ADD``/``WORKDIR``/``VOLUME`` reaches the path; for the
-  apt lists and the package caches, no ``RUN`` runs the package manager (nor a
-  program that may: the language package managers ``pip``, ``npm``, ``yarn``,
-  ``gem``, ``bundle``, ``go``, ``cargo``, ``composer``, ``mvn``, ``gradle`` are
-  taken to leave them alone); for packages, no ``RUN`` at all beyond plain file
-  commands (any program may use a compiler); the commands of the later ``RUN``
+  whose files cannot be told (`./build.sh`, `make`, `curl ... | sh`, a
+  variable); no `COPY`/`ADD`/`WORKDIR`/`VOLUME` reaches the path; for the
+  apt lists and the package caches, no `RUN` runs the package manager (nor a
+  program that may: the language package managers `pip`, `npm`, `yarn`,
+  `gem`, `bundle`, `go`, `cargo`, `composer`, `mvn`, `gradle` are
+  taken to leave them alone); for packages, no `RUN` at all beyond plain file
+  commands (any program may use a compiler); the commands of the later `RUN`
   before the clean-up do not use it either;
-- the command runs as the same user with the same shell: no ``USER`` or
-  ``SHELL`` in between (nor ``ENV HOME`` for a ``~`` path);
-- a relative path means the same file: no ``WORKDIR`` in between, no ``cd`` in
-  the creating ``RUN`` (outside a subshell) nor before the clean-up;
-- the creating ``RUN`` reaches its end (no ``exit``/``exec`` on the way, no
-  background job) and the command is appended with ``&&`` (``;`` under ``set
-  -e``), so a failing clean-up still fails the build; it is taken out of the
-  later ``RUN`` with the ``&&``/``;`` that joined it, never out of a ``||`` chain
+- the command runs as the same user with the same shell: no `USER` or
+  `SHELL` in between (nor `ENV HOME` for a `~` path);
+- a relative path means the same file: no `WORKDIR` in between, no `cd` in
+  the creating `RUN` (outside a subshell) nor before the clean-up;
+- the creating `RUN` reaches its end (no `exit`/`exec` on the way, no
+  background job) and the command is appended with `&&` (`;` under `set
+  -e`), so a failing clean-up still fails the build; it is taken out of the
+  later `RUN` with the `&&`/`;` that joined it, never out of a `||` chain
   or a pipeline;
 - the files are in the layer: no cache, tmpfs or bind mount over them in either
-  ``RUN``;
-- a creating ``RUN`` in another stage is changed only when no other stage is
+  `RUN`;
+- a creating `RUN` in another stage is changed only when no other stage is
   built on that stage or copies from it.
 
-Otherwise the finding is reported without a fix, with the reason (``line 7 uses
-it``, ``USER on line 5 changes the user``, ``relative path after cd``, ...).
+Otherwise the finding is reported without a fix, with the reason (`line 7 uses
+it`, `USER on line 5 changes the user`, `relative path after cd`, ...).
 
 ## Caveats
 
-- Only literal clean-ups are moved: ``rm`` with plain options and literal paths,
-  ``apt-get clean``/``distclean``, ``apt-get purge``/``remove`` of named
-  packages, ``yum``/``dnf``/``microdnf clean all``, ``apk del`` of named packages
-  (or a ``--virtual`` name), ``rm`` of ``/var/cache/apk``. ``rm -rf "$DIR"``,
-  ``apt-get autoremove`` alone and ``find ... -delete`` are not read.
-- What is deleted must be created by a ``RUN`` this rule can read: a file that
-  comes from the base image gives no finding; a file an ``ADD``/``COPY`` created
-  is reported (moving a deletion into a ``COPY`` is not possible: delete it in
-  the ``RUN`` that uses it, or use a bind mount).
-- A clean-up after a command of its own ``RUN`` that this rule cannot read
-  (``bash install.sh && rm -rf /var/lib/apt/lists/*``) gives no finding: that
+- Only literal clean-ups are moved: `rm` with plain options and literal paths,
+  `apt-get clean`/`distclean`, `apt-get purge`/`remove` of named
+  packages, `yum`/`dnf`/`microdnf clean all`, `apk del` of named packages
+  (or a `--virtual` name), `rm` of `/var/cache/apk`. `rm -rf "$DIR"`,
+  `apt-get autoremove` alone and `find ... -delete` are not read.
+- What is deleted must be created by a `RUN` this rule can read: a file that
+  comes from the base image gives no finding; a file an `ADD`/`COPY` created
+  is reported (moving a deletion into a `COPY` is not possible: delete it in
+  the `RUN` that uses it, or use a bind mount).
+- A clean-up after a command of its own `RUN` that this rule cannot read
+  (`bash install.sh && rm -rf /var/lib/apt/lists/*`) gives no finding: that
   command may have created the files itself.
 - The walk back from a clean-up looks at the 256 instructions before it at most
   (a generated file of thousands of unrelated clean-ups would be quadratic);
   what created the files further back gives no finding.
-- Comment lines right above a deleted ``RUN`` (no blank line between) are taken
+- Comment lines right above a deleted `RUN` (no blank line between) are taken
   to describe it and are deleted with it; a comment separated by a blank line is
   kept.
-- Skipped: Windows stages, ``ONBUILD`` triggers, exec-form ``RUN``s, scripts that
-  do not parse, and here-document ``RUN``s as the later ``RUN`` (reported: the
+- Skipped: Windows stages, `ONBUILD` triggers, exec-form `RUN`s, scripts that
+  do not parse, and here-document `RUN`s as the later `RUN` (reported: the
   command is not taken out of a here-document).
 
 ## Related
 
 hadolint DL3009 (lists kept in the layer of the install; it does not see an
-``rm`` in a later ``RUN`` as useless). ``apt_lists_kept`` (MF101) deletes the
-lists in the install ``RUN`` when nothing deletes them.
+`rm` in a later `RUN` as useless). `apt_lists_kept` (MF101) deletes the
+lists in the install `RUN` when nothing deletes them.
 """
 
 from __future__ import annotations

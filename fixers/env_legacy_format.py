@@ -2,25 +2,25 @@
 
 ## What it does
 
-Rewrites the legacy ``ENV key value`` into ``ENV key=value``. In the legacy
+Rewrites the legacy `ENV key value` into `ENV key=value`. In the legacy
 form everything after the key, spaces and quotes included, is one value; in
-the ``key=value`` form a space ends the value. So the value is written to mean
+the `key=value` form a space ends the value. So the value is written to mean
 exactly what it meant:
 
-- a value that is already one word (``ENV PATH /opt/bin:$PATH``,
-  ``ENV GREETING "hello world"``) is kept as it is: ``ENV PATH=/opt/bin:$PATH``;
+- a value that is already one word (`ENV PATH /opt/bin:$PATH`,
+  `ENV GREETING "hello world"`) is kept as it is: `ENV PATH=/opt/bin:$PATH`;
 - a value with spaces and no quote or escape character
-  (``ENV JAVA_OPTS -Xms1g -Xmx2g``) is put in double quotes, which keep its
-  spaces and still expand its variables: ``ENV JAVA_OPTS="-Xms1g -Xmx2g"``.
+  (`ENV JAVA_OPTS -Xms1g -Xmx2g`) is put in double quotes, which keep its
+  spaces and still expand its variables: `ENV JAVA_OPTS="-Xms1g -Xmx2g"`.
 
-Only the blanks between the key and the value become ``=`` (and the two
+Only the blanks between the key and the value become `=` (and the two
 quotes are inserted): the rest of the line, continuation lines included, stays
 as it is.
 
 ## Why
 
 BuildKit warns about the legacy form (LegacyKeyValueFormat) and Docker plans
-to drop it. It is also a trap: ``ENV A 1 B 2`` sets ``A`` to ``"1 B 2"``, not
+to drop it. It is also a trap: `ENV A 1 B 2` sets `A` to `"1 B 2"`, not
 two variables, and adding a second pair to it silently changes the first.
 
 ## Example
@@ -38,19 +38,19 @@ After:
 ## Fix safety
 
 Safe: BuildKit reads the new value as the same text, removes the same quotes
-and expands the same variables (inside double quotes ``$VAR`` expands as it
+and expands the same variables (inside double quotes `$VAR` expands as it
 does unquoted, and BuildKit's lexer has no globbing or tilde expansion), so
 the variable gets the same value.
 
 No fix, a finding only, when the value has spaces *and* quotes or escape
-characters (``ENV MSG "a" b``: quoting it again would need a rewrite of its
+characters (`ENV MSG "a" b`: quoting it again would need a rewrite of its
 quotes), or when the key has quotes or escapes.
 
 ## Caveats
 
-- Only ``ENV``. BuildKit reads ``LABEL key value`` the same legacy way (and
-  warns about it too); it is left as it is here. ``ARG`` has no legacy form.
-- ``ONBUILD ENV`` is not changed.
+- Only `ENV`. BuildKit reads `LABEL key value` the same legacy way (and
+  warns about it too); it is left as it is here. `ARG` has no legacy form.
+- `ONBUILD ENV` is not changed.
 
 ## Related
 

@@ -2,10 +2,10 @@
 
 ## What it does
 
-Finds a ``RUN`` that installs with ``apt-get`` (or ``apt``) without running
-``apt-get update`` first, in an image where an earlier ``RUN`` updated the lists
-and kept them. The fix puts ``apt-get update`` in front of the install, joined
-with ``&&`` (or, in a ``set -e`` script of ``;``-separated statements, as a
+Finds a `RUN` that installs with `apt-get` (or `apt`) without running
+`apt-get update` first, in an image where an earlier `RUN` updated the lists
+and kept them. The fix puts `apt-get update` in front of the install, joined
+with `&&` (or, in a `set -e` script of `;`-separated statements, as a
 statement of its own, laid out like the others).
 
 ## Why
@@ -16,8 +16,8 @@ is rebuilt, against lists that old: packages that left the mirror fail with
 404, security updates are silently not installed. Docker's guidance calls it a
 cache-busting bug. The lists kept for the later install also cost tens of
 megabytes in the earlier layer: once the install runs its own update, the
-earlier ``RUN`` can delete them (``apt_lists_kept`` then does, and adds the
-clean-up to this ``RUN`` too).
+earlier `RUN` can delete them (`apt_lists_kept` then does, and adds the
+clean-up to this `RUN` too).
 
 ## Example
 
@@ -31,43 +31,43 @@ After:
     RUN apt-get update && apt-get install -y --no-install-recommends curl
     RUN apt-get update && apt-get install -y --no-install-recommends git
 
-(and on the next pass ``apt_lists_kept`` deletes the lists in both ``RUN``s).
+(and on the next pass `apt_lists_kept` deletes the lists in both `RUN`s).
 
 ## Fix safety
 
 Unsafe: the install then gets today's lists, not those of the cached earlier
 layer, so it may install newer versions than the image did before (that is the
 point), and the build needs the network for the update. A failing update stops
-the ``RUN`` (``&&``, or ``;`` under ``set -e``). The update goes right before the
+the `RUN` (`&&`, or `;` under `set -e`). The update goes right before the
 first command that reads the lists, after any command that changes the sources
-(``echo deb ... > /etc/apt/sources.list.d/x.list``), and runs as that command
-runs (``sudo apt-get update`` for ``sudo apt-get install``).
+(`echo deb ... > /etc/apt/sources.list.d/x.list`), and runs as that command
+runs (`sudo apt-get update` for `sudo apt-get install`).
 
 ## Caveats
 
-- Only where certain: the nearest earlier ``RUN`` of the image (this stage or a
-  stage it is built ``FROM``) that touches the lists must surely run
-  ``apt-get update`` and not delete the lists afterwards. Lists that may come
-  from the base image, from a conditional update, or from a ``RUN`` that does
+- Only where certain: the nearest earlier `RUN` of the image (this stage or a
+  stage it is built `FROM`) that touches the lists must surely run
+  `apt-get update` and not delete the lists afterwards. Lists that may come
+  from the base image, from a conditional update, or from a `RUN` that does
   not parse give no finding.
 - Every install that reads those lists gets its own update (a file of ten
-  install ``RUN``s runs ten updates): slower builds, for lists as fresh as the
-  ``RUN`` that uses them. Merging the ``RUN``s is the better cure where it fits.
-- A lone ``RUN apt-get update`` right before the install is left to
-  ``apt_update_alone``, whose safe fix moves it into the install.
+  install `RUN`s runs ten updates): slower builds, for lists as fresh as the
+  `RUN` that uses them. Merging the `RUN`s is the better cure where it fits.
+- A lone `RUN apt-get update` right before the install is left to
+  `apt_update_alone`, whose safe fix moves it into the install.
 - Reported without a fix: an install inside a condition, a loop, a function or
-  a subshell, after ``||`` or in a pipeline, run as another user
-  (``gosu``, ``su-exec``), or through another command (``xargs apt-get``,
-  ``sh -c``).
-- ``apk add`` and ``yum install`` are not checked: ``apk add`` without
-  ``--update``/``--no-cache`` after an ``apk update``, and yum's metadata cache,
+  a subshell, after `||` or in a pipeline, run as another user
+  (`gosu`, `su-exec`), or through another command (`xargs apt-get`,
+  `sh -c`).
+- `apk add` and `yum install` are not checked: `apk add` without
+  `--update`/`--no-cache` after an `apk update`, and yum's metadata cache,
   are left to the package-cache rules.
-- Skipped: Windows stages, ``ONBUILD`` triggers, exec-form ``RUN``s, scripts that
-  do not parse, and ``RUN``s with the lists on a cache, tmpfs or bind mount.
+- Skipped: Windows stages, `ONBUILD` triggers, exec-form `RUN`s, scripts that
+  do not parse, and `RUN`s with the lists on a cache, tmpfs or bind mount.
 
 ## Related
 
-``apt_lists_kept`` (MF101) reports the earlier ``RUN`` without a fix while such
+`apt_lists_kept` (MF101) reports the earlier `RUN` without a fix while such
 a reader exists ("line N reads the lists without apt-get update"): this rule's
 fix is what lets it delete the lists there. No hadolint rule.
 """

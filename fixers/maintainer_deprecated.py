@@ -2,20 +2,20 @@
 
 ## What it does
 
-Replaces ``MAINTAINER <text>`` with ``LABEL org.opencontainers.image.authors="<text>"``,
+Replaces `MAINTAINER <text>` with `LABEL org.opencontainers.image.authors="<text>"`,
 the label the OCI image specification defines for it. The text is kept
-exactly: ``MAINTAINER`` takes the rest of the line as it is, quotes and all,
-while ``LABEL`` reads quotes and expands ``$variables``, so the value is
-written in double quotes with ``"``, ``$`` and the escape character escaped.
-The new keyword follows the case of the old one (``maintainer`` gives
-``label``).
+exactly: `MAINTAINER` takes the rest of the line as it is, quotes and all,
+while `LABEL` reads quotes and expands `$variables`, so the value is
+written in double quotes with `"`, `$` and the escape character escaped.
+The new keyword follows the case of the old one (`maintainer` gives
+`label`).
 
 ## Why
 
-``MAINTAINER`` has been deprecated since Docker 1.13: it fills the image's
-``Author`` field, which nothing reads any more, and BuildKit warns about it
+`MAINTAINER` has been deprecated since Docker 1.13: it fills the image's
+`Author` field, which nothing reads any more, and BuildKit warns about it
 (MaintainerDeprecated). A label is what registries, scanners and
-``docker inspect --format '{{json .Config.Labels}}'`` show.
+`docker inspect --format '{{json .Config.Labels}}'` show.
 
 ## Example
 
@@ -30,17 +30,17 @@ After:
 ## Fix safety
 
 Safe: what the container runs is untouched; only metadata moves, from the
-image's deprecated ``Author`` field to a label with the same text. A stage
-that already sets ``org.opencontainers.image.authors`` (in itself or a stage it
+image's deprecated `Author` field to a label with the same text. A stage
+that already sets `org.opencontainers.image.authors` (in itself or a stage it
 is built FROM) gets a finding without a fix: one of the two texts would have
 to go.
 
 ## Caveats
 
-- A ``MAINTAINER`` whose continuation lines hold comment lines is reported
+- A `MAINTAINER` whose continuation lines hold comment lines is reported
   without a fix (the comment would be lost).
-- ``LABEL`` on the image's base image reaches the image too, ``MAINTAINER``'s
-  ``Author`` field does not (each image sets its own): a base image's authors
+- `LABEL` on the image's base image reaches the image too, `MAINTAINER`'s
+  `Author` field does not (each image sets its own): a base image's authors
   label is replaced by this one, as it should be.
 
 ## Related

@@ -2,9 +2,9 @@
 
 ## What it does
 
-Finds the first ``RUN`` of each stage with a pipe (``curl -fsSL URL | tar -xz``)
-run without ``pipefail``, in a stage whose ``SHELL`` is the default
-``/bin/sh -c``, and inserts, on the line before it (above the comments that
+Finds the first `RUN` of each stage with a pipe (`curl -fsSL URL | tar -xz`)
+run without `pipefail`, in a stage whose `SHELL` is the default
+`/bin/sh -c`, and inserts, on the line before it (above the comments that
 belong to it), in the file's keyword case, indentation and newline:
 
     SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -12,24 +12,24 @@ belong to it), in the file's keyword case, indentation and newline:
 Only where bash is certainly in the image: Debian, Ubuntu, RHEL and its
 rebuilds (UBI, CentOS, Rocky, Alma, Oracle Linux), Fedora and Amazon Linux
 bases, where bash is part of the base system. Never on Alpine or BusyBox
-(no bash), distroless, chiseled or ``ubi-micro`` images (no shell to speak
+(no bash), distroless, chiseled or `ubi-micro` images (no shell to speak
 of), nor on a base that cannot be told: there the rule reports the pipe
 without a fix.
 
-Already fine: a pipe after ``set -o pipefail`` in the same script, and stages
-whose ``SHELL`` (their own, or one of a stage they are built FROM) is not the
-default; such a ``SHELL`` without ``pipefail`` is reported without a fix.
+Already fine: a pipe after `set -o pipefail` in the same script, and stages
+whose `SHELL` (their own, or one of a stage they are built FROM) is not the
+default; such a `SHELL` without `pipefail` is reported without a fix.
 
 ## Why
 
 A pipeline's status is the status of its last command. In
-``RUN curl -fsSL https://example.com/tool.tgz | tar -xz`` a failed download
-(404, TLS error, timeout) gives ``tar`` an empty input; if ``tar`` is content
-with that, the ``RUN`` succeeds and the image ships without the tool.
-``pipefail`` makes the pipeline fail when any part of it fails. ``dash``, the
-``/bin/sh`` of Debian and Ubuntu, has no ``pipefail`` before version 0.5.12
-(Debian 12 has 0.5.12, Ubuntu 22.04 0.5.11): hence bash, not ``set -o
-pipefail`` in ``sh``.
+`RUN curl -fsSL https://example.com/tool.tgz | tar -xz` a failed download
+(404, TLS error, timeout) gives `tar` an empty input; if `tar` is content
+with that, the `RUN` succeeds and the image ships without the tool.
+`pipefail` makes the pipeline fail when any part of it fails. `dash`, the
+`/bin/sh` of Debian and Ubuntu, has no `pipefail` before version 0.5.12
+(Debian 12 has 0.5.12, Ubuntu 22.04 0.5.11): hence bash, not `set -o
+pipefail` in `sh`.
 
 ## Example
 
@@ -50,23 +50,23 @@ After:
 
 ## Fix safety
 
-Unsafe. The ``SHELL`` applies to every later ``RUN`` of the stage, to its
-shell-form ``CMD``, ``ENTRYPOINT`` and ``HEALTHCHECK``, and to the stages built
+Unsafe. The `SHELL` applies to every later `RUN` of the stage, to its
+shell-form `CMD`, `ENTRYPOINT` and `HEALTHCHECK`, and to the stages built
 FROM it (it is part of the image's configuration). Those now run under bash
-instead of ``sh`` (``echo -e``, ``[[``, brace expansion behave differently), and
-with ``pipefail`` a pipe that used to pass may fail on purpose:
-``yes | apt-get install x`` ends ``yes`` with SIGPIPE (status 141), which now
-fails the ``RUN``. A stage where a covered ``RUN`` pipes from ``yes`` or into a
-reader that stops early (``head``, ``grep -q``, ``grep -m``) is therefore
-reported without a fix (reason ``pipe-ends-early``).
+instead of `sh` (`echo -e`, `[[`, brace expansion behave differently), and
+with `pipefail` a pipe that used to pass may fail on purpose:
+`yes | apt-get install x` ends `yes` with SIGPIPE (status 141), which now
+fails the `RUN`. A stage where a covered `RUN` pipes from `yes` or into a
+reader that stops early (`head`, `grep -q`, `grep -m`) is therefore
+reported without a fix (reason `pipe-ends-early`).
 
 ## Caveats
 
-- One ``SHELL`` per stage, before its first piped ``RUN``: the later ones are
-  covered by it; the ``RUN``s before it keep ``sh``. A stage built FROM a stage
-  that gets the ``SHELL`` inherits it: its pipes are reported without a fix of
+- One `SHELL` per stage, before its first piped `RUN`: the later ones are
+  covered by it; the `RUN`s before it keep `sh`. A stage built FROM a stage
+  that gets the `SHELL` inherits it: its pipes are reported without a fix of
   their own.
-- ``ONBUILD RUN``, exec-form ``RUN`` and scripts that do not parse are not read.
+- `ONBUILD RUN`, exec-form `RUN` and scripts that do not parse are not read.
 
 ## Related
 

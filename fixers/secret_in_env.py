@@ -2,31 +2,31 @@
 
 ## What it does
 
-Reports every ``ENV`` and ``ARG`` (``ONBUILD`` ones included) whose name says it
-holds a secret, with BuildKit's own test: one of the words ``apikey``,
-``auth``, ``credential``, ``credentials``, ``key``, ``password``, ``pword``,
-``passwd``, ``secret``, ``token`` as a whole ``_``-separated part of the name,
-in any case (``AWS_SECRET_ACCESS_KEY``, ``GITHUB_TOKEN``, ``db_password``,
-``AUTH``), unless a part is ``public`` (``PUBLIC_KEY``). ``KEYS``,
-``TOKENIZER`` or ``PASSWORDLESS`` are not matched.
+Reports every `ENV` and `ARG` (`ONBUILD` ones included) whose name says it
+holds a secret, with BuildKit's own test: one of the words `apikey`,
+`auth`, `credential`, `credentials`, `key`, `password`, `pword`,
+`passwd`, `secret`, `token` as a whole `_`-separated part of the name,
+in any case (`AWS_SECRET_ACCESS_KEY`, `GITHUB_TOKEN`, `db_password`,
+`AUTH`), unless a part is `public` (`PUBLIC_KEY`). `KEYS`,
+`TOKENIZER` or `PASSWORDLESS` are not matched.
 
 One exception, where BuildKit has none: a signing key's fingerprint is public
-by design, so a name with a ``gpg``, ``pgp``, ``signing`` or ``release`` part
+by design, so a name with a `gpg`, `pgp`, `signing` or `release` part
 whose value is literally one or more OpenPGP fingerprints or key IDs (hex, as
-``ENV GPG_KEY A035C8C1...`` in the official images), directly or through the
-``ARG`` it is set from, is not reported.
+`ENV GPG_KEY A035C8C1...` in the official images), directly or through the
+`ARG` it is set from, is not reported.
 
 The report names the variable, never its value: the message does not quote
-it, and the ``full`` format shows no source lines for this rule.
+it, and the `full` format shows no source lines for this rule.
 
 ## Why
 
-An ``ENV`` value is written into the image configuration: anyone who can pull
-the image reads it with ``docker inspect``, and every container started from it
-has it. An ``ARG`` value is not in the configuration, but the ``RUN``s that use it
-record it in the image history (``docker history``) and in the build cache.
-A secret mount (``RUN --mount=type=secret,id=npm,env=NPM_TOKEN npm ci``) gives
-the secret to one ``RUN`` and leaves nothing behind.
+An `ENV` value is written into the image configuration: anyone who can pull
+the image reads it with `docker inspect`, and every container started from it
+has it. An `ARG` value is not in the configuration, but the `RUN`s that use it
+record it in the image history (`docker history`) and in the build cache.
+A secret mount (`RUN --mount=type=secret,id=npm,env=NPM_TOKEN npm ci`) gives
+the secret to one `RUN` and leaves nothing behind.
 
 ## Example
 
@@ -35,7 +35,7 @@ Before:
     ARG NPM_TOKEN
     RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 
-After (by hand; built with ``docker build --secret id=npm,env=NPM_TOKEN .``):
+After (by hand; built with `docker build --secret id=npm,env=NPM_TOKEN .`):
 
     RUN --mount=type=secret,id=npm,env=NPM_TOKEN \\
         echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
@@ -43,17 +43,17 @@ After (by hand; built with ``docker build --secret id=npm,env=NPM_TOKEN .``):
 ## Fix safety
 
 No fix: moving a secret to a mount changes how the image is built (the
-``docker build`` command line, CI configuration) and which ``RUN``s see it;
+`docker build` command line, CI configuration) and which `RUN`s see it;
 only the author can wire that.
 
 ## Caveats
 
-- The name decides, as in BuildKit (apart from fingerprints): ``API_PASS``
-  is not reported, ``GPG_KEY=$FROM_SOMEWHERE`` is. Silence a false alarm
-  with ``# manifesto: ignore[MF402]`` or BuildKit's
-  ``# check=skip=SecretsUsedInArgOrEnv``.
-- Other rules reporting on the same lines (say MF607 on a legacy ``ENV``) show
-  those lines in the ``full`` format.
+- The name decides, as in BuildKit (apart from fingerprints): `API_PASS`
+  is not reported, `GPG_KEY=$FROM_SOMEWHERE` is. Silence a false alarm
+  with `# manifesto: ignore[MF402]` or BuildKit's
+  `# check=skip=SecretsUsedInArgOrEnv`.
+- Other rules reporting on the same lines (say MF607 on a legacy `ENV`) show
+  those lines in the `full` format.
 
 ## Related
 

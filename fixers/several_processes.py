@@ -2,24 +2,24 @@
 
 ## What it does
 
-Reports a ``CMD`` or ``ENTRYPOINT`` that starts several long-running processes
-in one container, in shell form or through ``sh -c`` in exec form:
+Reports a `CMD` or `ENTRYPOINT` that starts several long-running processes
+in one container, in shell form or through `sh -c` in exec form:
 
-- a process manager: ``supervisord``, ``runsvdir``, ``s6-svscan``,
-  ``circusd``, ``honcho``/``foreman``/``forego``/``overmind``;
+- a process manager: `supervisord`, `runsvdir`, `s6-svscan`,
+  `circusd`, `honcho`/`foreman`/`forego`/`overmind`;
 - a service started in the background and something after it:
-  ``service cron start && nginx -g 'daemon off;'``, ``/etc/init.d/ssh start;
-  exec app``, ``rc-service x start``;
+  `service cron start && nginx -g 'daemon off;'`, `/etc/init.d/ssh start;
+  exec app`, `rc-service x start`;
 - a server that detaches by default, followed by another command:
-  ``nginx && node server.js``, ``php-fpm && nginx ...``, ``cron && ...``;
-- a command sent to the background with ``&`` and another after it:
-  ``redis-server & node app.js``, ``a & b & wait``.
+  `nginx && node server.js`, `php-fpm && nginx ...`, `cron && ...`;
+- a command sent to the background with `&` and another after it:
+  `redis-server & node app.js`, `a & b & wait`.
 
-A script run as the command (``/entrypoint.sh``) is not read.
+A script run as the command (`/entrypoint.sh`) is not read.
 
 ## Why
 
-A container is managed through its PID 1: ``docker stop`` signals it, its exit
+A container is managed through its PID 1: `docker stop` signals it, its exit
 ends the container, its output is the container's log, and a restart policy
 or an orchestrator watches it. With several processes, only one of them is
 watched: when a background one dies the container keeps running without it,
@@ -45,19 +45,19 @@ After (by hand): two services, each its own container.
 
 No fix: splitting a container in two changes how it is deployed. When the
 processes must share a container, a supervisor made for containers (s6-overlay,
-or ``tini`` as PID 1 in front of a supervisor) forwards signals and reaps
-children; ``supervisord`` itself is reported, as the reader should know it is
+or `tini` as PID 1 in front of a supervisor) forwards signals and reaps
+children; `supervisord` itself is reported, as the reader should know it is
 several services.
 
 ## Caveats
 
-- Servers known to detach by default: ``nginx`` (unless ``daemon off``),
-  ``cron``/``crond`` (unless ``-f``/``-n``), ``sshd`` (unless ``-D``),
-  ``php-fpm`` (unless ``-F``), ``httpd``/``apachectl``/``apache2ctl start``,
-  ``postfix start``, ``rsyslogd`` (unless ``-n``), ``mysqld_safe``, ``dockerd``
-  and, with the option that sends them away, ``redis-server --daemonize yes``,
-  ``nmbd -D``, ``smbd -D``, ``memcached -d``.
-- Windows stages and commands under a PowerShell or cmd ``SHELL`` are not
+- Servers known to detach by default: `nginx` (unless `daemon off`),
+  `cron`/`crond` (unless `-f`/`-n`), `sshd` (unless `-D`),
+  `php-fpm` (unless `-F`), `httpd`/`apachectl`/`apache2ctl start`,
+  `postfix start`, `rsyslogd` (unless `-n`), `mysqld_safe`, `dockerd`
+  and, with the option that sends them away, `redis-server --daemonize yes`,
+  `nmbd -D`, `smbd -D`, `memcached -d`.
+- Windows stages and commands under a PowerShell or cmd `SHELL` are not
   read.
 
 ## Related

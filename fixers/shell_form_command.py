@@ -2,31 +2,31 @@
 
 ## What it does
 
-Finds ``CMD`` and ``ENTRYPOINT`` written in shell form (``CMD node server.js``)
+Finds `CMD` and `ENTRYPOINT` written in shell form (`CMD node server.js`)
 and, when the command uses no shell feature at all, rewrites it as the JSON
-array the shell would have run: ``CMD ["node", "server.js"]``.
+array the shell would have run: `CMD ["node", "server.js"]`.
 
 "No shell feature" is proven word by word: every word is plain text
-(letters, digits and ``_ @ % + = : , . / -``), or quoted text that means the
+(letters, digits and `_ @ % + = : , . / -`), or quoted text that means the
 same in JSON (single quotes around anything but a quote; double quotes around
-no ``$``, backquote or backslash). Anything else (a variable, ``&&``, ``||``,
-``;``, a pipe, a redirect, a glob, ``~``, a backslash, a subshell, a leading
-``NAME=value``) needs the shell, and the rule reports the command without a
-fix. So does a command whose program is a shell builtin or keyword (``cd``,
-``exec``, ``source``, ``echo``, ``export``, ``if``): in exec form there is no
+no `$`, backquote or backslash). Anything else (a variable, `&&`, `||`,
+`;`, a pipe, a redirect, a glob, `~`, a backslash, a subshell, a leading
+`NAME=value`) needs the shell, and the rule reports the command without a
+fix. So does a command whose program is a shell builtin or keyword (`cd`,
+`exec`, `source`, `echo`, `export`, `if`): in exec form there is no
 shell to run it, or a program of the same name that behaves differently
-(``/bin/echo`` and dash's ``echo`` treat ``\\n`` differently).
+(`/bin/echo` and dash's `echo` treat `\\n` differently).
 
 ## Why
 
-Shell form runs ``/bin/sh -c "<command>"``. When the shell does not replace
-itself with the command (any ``&&``, pipe or list; some shells always), the
-shell is the container's PID 1: ``docker stop`` sends SIGTERM to the shell,
+Shell form runs `/bin/sh -c "<command>"`. When the shell does not replace
+itself with the command (any `&&`, pipe or list; some shells always), the
+shell is the container's PID 1: `docker stop` sends SIGTERM to the shell,
 which does not pass it on, so the application never hears it, cannot shut down
 cleanly, and is killed with SIGKILL after the grace period (10 s). Ctrl-C does
 not reach it either. In exec form the program is PID 1 and gets every signal.
-A shell-form ``ENTRYPOINT`` also ignores ``CMD`` and the arguments of
-``docker run``.
+A shell-form `ENTRYPOINT` also ignores `CMD` and the arguments of
+`docker run`.
 
 ## Example
 
@@ -42,35 +42,35 @@ After:
 
 ## Fix safety
 
-Safe for a ``CMD`` whose words are proven plain, in a stage whose ``SHELL`` is
-the default, when nothing gives the image an ``ENTRYPOINT``: none in the file
+Safe for a `CMD` whose words are proven plain, in a stage whose `SHELL` is
+the default, when nothing gives the image an `ENTRYPOINT`: none in the file
 for the stage (or a stage it is built FROM), and a base image known to set none
-(``scratch``, the distribution images such as ``debian``, ``ubuntu``,
-``alpine``, ``fedora``, UBI, and the ``python``, ``golang``, ``rust``,
-``ruby``, ``perl`` and ``openjdk`` images). The program is then looked up
-exactly as the shell looked it up: a name with a ``/`` is that file, a bare
-name is searched on the image's ``PATH``, and the shell in the image would
+(`scratch`, the distribution images such as `debian`, `ubuntu`,
+`alpine`, `fedora`, UBI, and the `python`, `golang`, `rust`,
+`ruby`, `perl` and `openjdk` images). The program is then looked up
+exactly as the shell looked it up: a name with a `/` is that file, a bare
+name is searched on the image's `PATH`, and the shell in the image would
 have found the same file.
 
 Unsafe otherwise:
 
-- With an ``ENTRYPOINT`` (in the file, or possibly in the base image:
-  ``nginx``, ``postgres``, ``node``), ``CMD`` is the entrypoint's arguments:
-  ``/bin/sh -c "<command>"`` before, the words after. Entrypoint scripts that
+- With an `ENTRYPOINT` (in the file, or possibly in the base image:
+  `nginx`, `postgres`, `node`), `CMD` is the entrypoint's arguments:
+  `/bin/sh -c "<command>"` before, the words after. Entrypoint scripts that
   test their first argument (nginx's and postgres's run their set-up only when
-  it is ``nginx``/``postgres``) then do what they did not do before.
-- A shell-form ``ENTRYPOINT`` ignores ``CMD`` and the arguments of ``docker
-  run``; in exec form both are appended to it.
+  it is `nginx`/`postgres`) then do what they did not do before.
+- A shell-form `ENTRYPOINT` ignores `CMD` and the arguments of `docker
+  run`; in exec form both are appended to it.
 
-No fix (a finding only) for a stage whose ``SHELL`` is not ``/bin/sh -c``
+No fix (a finding only) for a stage whose `SHELL` is not `/bin/sh -c`
 (the command ran under that shell), for Windows stages, for an instruction
 with comment lines inside its continuation, and for commands that use the
-shell (see above): those need a person to decide between ``exec`` in the
+shell (see above): those need a person to decide between `exec` in the
 shell, an entrypoint script, or an exec-form array.
 
 ## Caveats
 
-- ``ONBUILD CMD`` and ``HEALTHCHECK CMD`` are not read.
+- `ONBUILD CMD` and `HEALTHCHECK CMD` are not read.
 - The exec form is written on one line, in place of the shell-form words and
   their continuation lines.
 

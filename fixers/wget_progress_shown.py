@@ -2,22 +2,22 @@
 
 ## What it does
 
-Finds ``wget`` commands in ``RUN`` scripts that print their full progress
-output, and inserts an option right after ``wget``:
+Finds `wget` commands in `RUN` scripts that print their full progress
+output, and inserts an option right after `wget`:
 
-- ``--progress=dot:giga`` where wget is GNU wget (Debian, Ubuntu, RHEL and its
+- `--progress=dot:giga` where wget is GNU wget (Debian, Ubuntu, RHEL and its
   rebuilds, Fedora, Amazon Linux, SUSE bases): one dot per megabyte, one line
   per 32 MB, and every message that is not progress (the request, the
   response, any error) still printed;
-- ``-q`` where wget may be BusyBox's (Alpine and BusyBox bases): BusyBox wget
-  has no ``--progress`` and would stop the build with "unrecognized option";
-  ``-q`` turns off its progress meter and keeps its error messages (and a GNU
-  wget installed with ``apk add wget`` takes ``-q`` too).
+- `-q` where wget may be BusyBox's (Alpine and BusyBox bases): BusyBox wget
+  has no `--progress` and would stop the build with "unrecognized option";
+  `-q` turns off its progress meter and keeps its error messages (and a GNU
+  wget installed with `apk add wget` takes `-q` too).
 
-Already quiet: ``-q``/``--quiet``, ``-nv``/``--no-verbose``, any
-``--progress``, output sent to a log file (``-o``/``--output-file``,
-``-a``/``--append-output``), ``-b``/``--background``; also in clusters such as
-``-qO-``.
+Already quiet: `-q`/`--quiet`, `-nv`/`--no-verbose`, any
+`--progress`, output sent to a log file (`-o`/`--output-file`,
+`-a`/`--append-output`), `-b`/`--background`; also in clusters such as
+`-qO-`.
 
 ## Why
 
@@ -41,29 +41,29 @@ After:
 ## Fix safety
 
 Safe: the options change what wget prints, never what it downloads, where it
-writes it, or its exit status. ``-q`` was chosen over ``--progress`` only where
-``--progress`` may not exist; on GNU wget ``-q`` would also hide the error
+writes it, or its exit status. `-q` was chosen over `--progress` only where
+`--progress` may not exist; on GNU wget `-q` would also hide the error
 detail ("ERROR 404: Not Found"), which is why it is not used there.
 
-Options from a variable (``wget $WGET_OPTS url``) or ``-e progress=...`` are
+Options from a variable (`wget $WGET_OPTS url`) or `-e progress=...` are
 not read: whatever they say, the inserted option only changes the output, and
-a later ``--progress`` of theirs still wins.
+a later `--progress` of theirs still wins.
 
 No fix, a finding only, where the base does not tell which wget it is (an
 unknown or unrecognised image).
 
 ## Caveats
 
-- A ``.wgetrc`` (``/etc/wgetrc``, ``$HOME/.wgetrc``, ``WGETRC``) may already set
-  ``progress`` or ``quiet``; it is not read, and the option is then redundant.
-- Skipped: Windows images (``wget`` is PowerShell's ``Invoke-WebRequest``
-  there), ``ONBUILD`` triggers, exec-form ``RUN`` and scripts that do not parse;
-  ``wget`` inside ``sh -c "..."`` strings is not read.
+- A `.wgetrc` (`/etc/wgetrc`, `$HOME/.wgetrc`, `WGETRC`) may already set
+  `progress` or `quiet`; it is not read, and the option is then redundant.
+- Skipped: Windows images (`wget` is PowerShell's `Invoke-WebRequest`
+  there), `ONBUILD` triggers, exec-form `RUN` and scripts that do not parse;
+  `wget` inside `sh -c "..."` strings is not read.
 
 ## Related
 
 hadolint DL3047 ("Avoid use of wget without progress bar. Use
-``wget --progress=dot:giga <url>``. Or consider using ``-q`` or ``-nv``").
+`wget --progress=dot:giga <url>`. Or consider using `-q` or `-nv`").
 """
 
 from __future__ import annotations
