@@ -46,3 +46,82 @@ def test_codes_and_names_are_unique() -> None:
     names = [r.name for r in rules()]
     assert len(set(codes)) == len(codes)
     assert len(set(names)) == len(names)
+
+
+DOCS = ROOT / "docs" / "rules"
+
+
+def test_rule_pages_are_in_sync_with_the_docstrings() -> None:
+    from manifesto.docs import rule_pages
+    from manifesto.registry import CHECKS, OPT_IN
+
+    wanted = rule_pages([f.INFO for f in (*CHECKS, *FIXERS, *OPT_IN)])
+    present = {p.name: p.read_text("utf-8") for p in DOCS.glob("*.md")}
+    assert present == wanted, "docs/rules is stale: regenerate it with python -m manifesto.docs"
+
+
+def test_rule_docs_are_markdown_not_rst() -> None:
+    for info in rules():
+        assert "``" not in info.doc, f"{info.code}: RST double backticks in its doc"
+        assert not re.search(r":(class|func|mod|meth):`", info.doc), info.code
+
+
+def test_every_built_in_rule_links_to_its_page_in_the_repository() -> None:
+    import tomllib
+
+    from manifesto.docs import REPOSITORY, RULE_DOCS, rule_url
+
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["urls"]
+    assert urls["Repository"] == REPOSITORY
+    assert urls["Documentation"] == RULE_DOCS
+    prefix = f"{REPOSITORY}/blob/main/"
+    for info in rules():
+        url = rule_url(info)
+        assert url is not None and url.startswith(prefix), info.code
+        assert (ROOT / url.removeprefix(prefix)).is_file(), f"{info.code}: {url} has no page"
+
+
+def test_a_rule_outside_the_registry_has_no_link_unless_it_names_one() -> None:
+    from manifesto.diagnostics import RuleInfo
+    from manifesto.docs import rule_url
+
+    stranger = RuleInfo("XY123", "stranger", "A rule", None)
+    assert rule_url(stranger) is None
+    own = RuleInfo("XY124", "own", "A rule", None, url="https://example.test/XY124")
+    assert rule_url(own) == "https://example.test/XY124"
+
+
+def _report(fmt: str, tmp_path: Path) -> str:
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nADD app.txt /app/\nUSER nobody\n")
+    (tmp_path / "app.txt").write_text("x\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "manifesto", "check", "-q", "--select", "MF604"]
+        + ["--output-format", fmt, "Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    return done.stdout
+
+
+def test_json_rdjson_and_sarif_link_each_finding_to_a_page_that_exists(tmp_path: Path) -> None:
+    import json
+
+    from manifesto.docs import REPOSITORY
+
+    page = f"{REPOSITORY}/blob/main/docs/rules/MF604.md"
+    assert (DOCS / "MF604.md").is_file()
+    (finding,) = json.loads(_report("json", tmp_path))
+    assert finding["url"] == page
+    (rd,) = json.loads(_report("rdjson", tmp_path))["diagnostics"]
+    assert rd["code"] == {"value": "MF604", "url": page}
+    driver = json.loads(_report("sarif", tmp_path))["runs"][0]["tool"]["driver"]
+    uris = {r["id"]: r["helpUri"] for r in driver["rules"]}
+    assert uris["MF604"] == page
+    assert all(u == f"{REPOSITORY}/blob/main/docs/rules/{c}.md" for c, u in uris.items())

@@ -80,6 +80,9 @@ class RuleInfo:
     """The module docstring: What it does / Why / Example / Fix safety / Caveats / Related."""
     shows_source: bool = True
     """False for a rule whose findings sit on secrets: reports never quote the file's lines."""
+    url: str | None = None
+    """The rule's documentation page. Built-in rules leave it unset (their pages are
+    ``docs/rules/<CODE>.md``, see :func:`manifesto.docs.rule_url`); a plugin sets its own."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from manifesto.context_files import context_file_reader, context_lister
 from manifesto.cst import Dockerfile, ParseError, parse
 from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location, NewFileReport
 from manifesto.diff import new_file_diff, unified_diff
+from manifesto.docs import rule_url
 from manifesto.edits import Fix, NewFile
 from manifesto.engine import EngineSettings, Finding, RuleCrashed, collect, fix_text
 from manifesto.fileio import RefusedFile
@@ -86,7 +87,7 @@ def to_diagnostics(
                 location=_location(tree, v.start),
                 end_location=_location(tree, v.end),
                 fix=_fix_report(tree, v.fix, False, display) if v.fix is not None else None,
-                url=None,
+                url=rule_url(f.rule),
                 reason=v.reason,
             )
         )

@@ -2,8 +2,8 @@
 
 * ``tool.driver`` names manifesto, its installed version and every rule passed
   in (``id`` = code, ``name``, ``shortDescription`` = title, ``fullDescription``
-  and ``help`` = the rule's doc when it has one, ``helpUri`` when a diagnostic of
-  that rule carries a URL, ``properties.related`` = the related codes of other
+  and ``help`` = the rule's doc when it has one, ``helpUri`` = its documentation page
+  (:func:`manifesto.docs.rule_url`, or the URL its diagnostics carry), ``properties.related`` = the related codes of other
   tools, ``properties.applicability`` = the fix it offers, if any).
 * ``run.columnKind`` is ``unicodeCodePoints``: columns count characters, as in
   :class:`manifesto.diagnostics.Location` (and, like it, not the BOM).
@@ -38,6 +38,7 @@ from manifesto.diagnostics import (
     Location,
     RuleInfo,
 )
+from manifesto.docs import rule_url
 from manifesto.edits import Applicability
 from manifesto.report._context import Context
 from manifesto.report._json import dump_document
@@ -194,7 +195,7 @@ def sarif_log(
     driver = {
         "name": TOOL_NAME,
         "version": tool_version(),
-        "rules": [rule_descriptor(r, urls.get(r.code)) for r in kept],
+        "rules": [rule_descriptor(r, urls.get(r.code) or rule_url(r)) for r in kept],
     }
     run = {
         "tool": {"driver": driver},
