@@ -358,6 +358,8 @@ def list_rules(
         sys.stdout.write(rules_markdown(infos))
         return
     if output_format == "json":
+        from manifesto.docs import rule_url
+
         payload = [
             {
                 "code": r.code,
@@ -365,6 +367,7 @@ def list_rules(
                 "title": r.title,
                 "fix": r.applicability.value if r.applicability else None,
                 "related": list(r.related),
+                "url": rule_url(r),
             }
             for r in infos
         ]
@@ -384,10 +387,10 @@ def explain(code: Annotated[str, typer.Argument(help="A rule code (MF101) or nam
     if info is None:
         sys.stderr.write(f"manifesto: unknown rule {code!r}; see 'manifesto rules'\n")
         raise typer.Exit(2)
-    doc = info.doc.strip()
-    # a rule's doc opens with its title; print it once
-    head = "" if doc.startswith(info.title) else f"{info.title}\n\n"
-    text = f"# {info.code} {info.name}\n\n{head}{doc}\n"
+    from manifesto.docs import rule_page, rule_url
+
+    url = rule_url(info)
+    text = rule_page(info) + (f"\nOnline: {url}\n" if url else "")
     if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
         from rich.markdown import Markdown
