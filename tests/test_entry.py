@@ -27,6 +27,8 @@ PACKAGE = Path(manifesto.__file__).resolve().parent
 FIXERS = PACKAGE.parents[1] / "fixers"
 SCRIPT = Path(sys.executable).parent / "manifesto"
 DELAYS = [i * 0.03 for i in range(12)]  # 0 .. 330 ms: importing the CLI takes ~300 ms
+LATE_DELAYS = [0.5, 0.8, 1.2, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
+WANTED_CLEAN = len(DELAYS) - 3
 INTERRUPTED = "manifesto: interrupted\n"
 
 
@@ -66,14 +68,20 @@ def before_our_code(status: int, stderr: str) -> bool:
 def test_ctrl_c_during_start_up_ends_with_130_and_one_line(command: list[str]) -> None:
     if not Path(command[0]).exists():
         pytest.skip(f"{command[0]} not installed (pip install -e .)")
-    outcomes = [(delay, *interrupt_after(command, delay)) for delay in DELAYS]
+    outcomes = []
     clean = 0
-    for delay, status, stderr in outcomes:
+    # On a loaded machine Python's own start-up can take longer than the spread: the
+    # later trials (the command then waits on stdin) make sure enough land in ours, so
+    # the test never passes on trials that all came too early.
+    for delay in [*DELAYS, *LATE_DELAYS]:
+        if delay in LATE_DELAYS and clean >= WANTED_CLEAN:
+            break
+        status, stderr = interrupt_after(command, delay)
+        outcomes.append((delay, status, stderr))
         if status == 130 and stderr == INTERRUPTED:
             clean += 1
             continue
         assert before_our_code(status, stderr), (
             f"SIGINT after {delay * 1000:.0f} ms: status {status}, stderr:\n{stderr}"
         )
-    # Python's own start-up is a few milliseconds of the ~300: most trials land in ours.
-    assert clean >= len(DELAYS) - 3, outcomes
+    assert clean >= WANTED_CLEAN, outcomes
