@@ -97,13 +97,12 @@ into one more layer). An application that writes into its files, a directory
 other than its `WORKDIR`, `/var/run` or its home (there is none) fails at run
 time; one that binds a port below 1024 cannot. Applied only with
 `--unsafe-fixes`. `useradd --uid` fails the build when the base image already
-has that uid: a clash is loud, never a shared account. An image meant as the
-base of others (a language or tool image) passes the `USER` on: the
-Dockerfiles built on it must say `USER root` before installing packages.
+has that uid: a clash is loud, never a shared account.
 
 A finding without a fix when a fix would be wrong or a guess:
 
-- a Windows image (no root user; `ContainerUser` is another question);
+- a Windows image (no root user; `ContainerUser` is another question), .NET
+  Framework's `mcr.microsoft.com/dotnet/framework/...` included;
 - the `ENTRYPOINT` or `CMD` drops privileges itself (`gosu`, `su-exec`,
   `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, s6-overlay's
   `/init`, `supervisord`, `su`), a RUN installs `gosu` or `su-exec` (for the entrypoint script), the
@@ -111,22 +110,35 @@ A finding without a fix when a fix would be wrong or a guess:
   directory), calls `gosu`, `su-exec`, `setpriv`, `runuser`, `s6-setuidgid`,
   `exec su` or `chroot --userspec`, or the base is an official image whose
   entrypoint script does (`postgres`, `redis`, `mysql`, `mariadb`, `mongo`,
-  `rabbitmq`, ...) and the file keeps that entrypoint;
+  `rabbitmq`, ...) or a linuxserver.io base image (s6-overlay's `/init`) and
+  the file keeps that entrypoint;
 - the image binds a port below 1024 (`EXPOSE 80`, `--port 443` in the command,
-  an `nginx`/`httpd` base): the port must change or the process be granted
-  `CAP_NET_BIND_SERVICE`;
+  an `nginx`/`httpd` base, php's `-apache` images and the PHP applications
+  built on them, `apache2-foreground`): the port must change or the process be
+  granted `CAP_NET_BIND_SERVICE`;
 - the operating system of the base cannot be told (`FROM $BASE`, a private
   image), or it is RHEL-like and nothing shows `useradd` (`ubi-minimal` and
   `microdnf` images need `shadow-utils` installed first);
 - the user the file creates is named by a variable;
 - the file already creates a group with the configured name or id (for another
   purpose): creating the user would fail the build;
-- a chiseled Ubuntu image other than .NET's (no shell, no `useradd`).
+- a chiseled Ubuntu image other than .NET's (no shell, no `useradd`);
+- the image looks like a base for other images (`base-image`, asked last, see
+  `manifesto.image_role`): `ONBUILD` instructions, or no application copied
+  (neither the build context nor anything into its `WORKDIR`) and one of: no
+  `CMD`/`ENTRYPOINT` of its own, only a shell, interpreter or build tool
+  (`bash`, `python3`, `php -a`, `jshell`, `mvn`, after an entrypoint wrapper),
+  a command that only idles (`sleep infinity`), the header of an official
+  image's generated source, a `*-base` file name. The images built FROM it run
+  their `RUN apt-get install ...` as the image's user: a `USER` belongs in
+  them. An application image with `CMD ["bash"]` that copies its code into its
+  `WORKDIR` is still switched.
 
 No finding for bases known to run as non-root already: distroless `:nonroot`
 tags, `cgr.dev/chainguard/*`, `bitnami/*`, `nginxinc/nginx-unprivileged`,
-`jupyter/*` and `quay.io/jupyter/*`, .NET's `*-chiseled` images, and a final
-stage built FROM an earlier stage that switched user.
+`jupyter/*` and `quay.io/jupyter/*`, .NET's `*-chiseled` images, Open Liberty
+(`openliberty/open-liberty`, `icr.io/appcafe/open-liberty`: `USER 1001`), and
+a final stage built FROM an earlier stage that switched user.
 
 ## Caveats
 
@@ -170,6 +182,7 @@ from manifesto.cst.values import buildkit_value, exec_args
 from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
+from manifesto.image_role import base_image_signs
 from manifesto.images import ImageRef, parse_image
 from manifesto.layout import file_joint
 from manifesto.reasons import no_fix
@@ -215,6 +228,11 @@ _ENTRYPOINT_DROPS = frozenset(
 )
 _LOW_PORT_BASES = frozenset({"nginx", "httpd"})
 """Official images that listen on port 80 by default."""
+_APACHE_BY_DEFAULT = frozenset({"wordpress", "drupal", "joomla", "nextcloud", "mediawiki"})
+"""Official PHP applications whose default variant (not ``-fpm``) is php's ``-apache``
+image: Apache on port 80."""
+_APACHE_STARTERS = frozenset({"apache2-foreground", "httpd-foreground"})
+"""The official php ``-apache`` and httpd images' commands: Apache on port 80."""
 _SHADOW_BASED = frozenset({RHEL_LIKE, FEDORA, AMAZONLINUX, SUSE})
 _USER_CREATORS = frozenset({"useradd", "adduser"})
 _GROUP_CREATORS = frozenset({"groupadd", "addgroup"})
@@ -371,6 +389,15 @@ def _assess(
         clash = _clash(ctx, chain, ctx.app_user)
         if clash is not None:
             return report(clash)
+    base_signs = base_image_signs(ctx, top)
+    if base_signs is not None:
+        # Asked last, so that a reason the image itself gives keeps its say. The images
+        # built FROM this one install packages in RUN steps: a USER here is theirs too.
+        return report(
+            f"this image looks like a base for other images ({base_signs}): a USER here would"
+            " make the RUN steps of the images built from it run unprivileged; set USER in"
+            " those images"
+        )
     anchor = _anchor(top)
     content = _render(ctx, tree, anchor, plan, top.from_)
     edit = Edit.insert(anchor.end, content)
@@ -417,6 +444,10 @@ def _runs_unprivileged(ref: ImageRef) -> bool:
         return True
     if ref.is_docker_hub and path.startswith(("bitnami/", "nginxinc/nginx-unprivileged")):
         return True
+    if (ref.is_docker_hub and path == "openliberty/open-liberty") or (
+        domain == "icr.io" and path == "appcafe/open-liberty"
+    ):
+        return True  # Open Liberty's images end with USER 1001
     return path.startswith("jupyter/") and (ref.is_docker_hub or domain == "quay.io")
 
 
@@ -493,7 +524,17 @@ def _privilege_drop(body: tuple[Instruction, ...], ref: ImageRef | None) -> str 
     keeps_entrypoint = _last(body, "ENTRYPOINT") is None
     if official and ref is not None and ref.name in _ENTRYPOINT_DROPS and keeps_entrypoint:
         return f"the {ref.name} image's entrypoint script"
+    if ref is not None and keeps_entrypoint and _is_linuxserver_base(ref):
+        return "the linuxserver base image's s6-overlay /init"
     return None
+
+
+def _is_linuxserver_base(ref: ImageRef) -> bool:
+    """linuxserver.io's base images, whose ENTRYPOINT is s6-overlay's ``/init``: it
+    starts the services as the ``abc`` user (PUID/PGID) and needs root to do so."""
+    domain, path = ref.domain.lower(), ref.path.lower()
+    hosted = domain in ("ghcr.io", "lscr.io") or ref.is_docker_hub
+    return hosted and path.startswith("linuxserver/baseimage-")
 
 
 def _script_drops(ctx: FixContext, body: tuple[Instruction, ...]) -> str | None:
@@ -608,10 +649,22 @@ def _low_port(body: tuple[Instruction, ...], ref: ImageRef | None) -> int | None
     low = [p for p in ports if 0 < p < 1024]
     if low:
         return low[0]
+    if not ports and any(w.rsplit("/", 1)[-1] in _APACHE_STARTERS for w in words):
+        return 80
     official = ref is not None and ref.is_docker_hub and ref.namespace in (None, "library")
-    if official and ref is not None and ref.name in _LOW_PORT_BASES and not ports:
+    if official and ref is not None and not ports and _listens_on_80(ref):
         return 80
     return None
+
+
+def _listens_on_80(ref: ImageRef) -> bool:
+    """Official images whose server listens on port 80 unless told otherwise."""
+    tag = (ref.tag or "latest").lower()
+    if ref.name in _LOW_PORT_BASES:
+        return True
+    if ref.name == "php":
+        return "apache" in tag
+    return ref.name in _APACHE_BY_DEFAULT and not any(v in tag for v in ("fpm", "cli"))
 
 
 # --------------------------------------------------------------------------- who exists

@@ -86,6 +86,8 @@ def test_unsafe_fix_needs_the_flag(tmp_path: Path) -> None:
     text = (
         "FROM debian:12\n"
         "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+        # a command of its own: an application image, which MF401 switches to a user
+        'CMD ["curl", "--version"]\n'
     )
     path = write(tmp_path / "Dockerfile", text)
     plain = manifesto("fix", "Dockerfile", cwd=tmp_path)

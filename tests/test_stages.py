@@ -158,6 +158,12 @@ def test_unresolved_reference_still_tells_a_literal_distribution() -> None:
         pytest.param('FROM a\nSHELL ["cmd", "/S", "/C"]\n', [True], id="cmd"),
         pytest.param('FROM a\nSHELL ["/bin/bash", "-c"]\n', [False], id="bash"),
         pytest.param("ARG V\nFROM mcr.microsoft.com/windows/nanoserver:$V\n", [True], id="hint"),
+        pytest.param(
+            "FROM mcr.microsoft.com/dotnet/framework/sdk:4.8 AS build\n"
+            "FROM mcr.microsoft.com/dotnet/runtime:8.0\n",
+            [True, False],
+            id="dotnet-framework",
+        ),
     ],
 )
 def test_windows_is_per_stage(text: str, windows: list[bool]) -> None:

@@ -182,6 +182,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"binds port \d+, below 1024",
     ),
     _entry(
+        "base-image",
+        "the image looks like a base for other images: a USER would be their RUN steps' too",
+        r"this image looks like a base for other images",
+    ),
+    _entry(
         "unknown-os-family",
         "the base image's operating system cannot be told from the file",
         r"the base image's operating system is unknown",

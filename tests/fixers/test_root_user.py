@@ -154,6 +154,12 @@ def test_every_reason_is_catalogued() -> None:
         pytest.param("FROM debian:12\nUSER ${APP_USER}\n", id="user-variable"),
         pytest.param("FROM bitnami/redis:7.2\nCOPY x /x\n", id="bitnami"),
         pytest.param("FROM nginxinc/nginx-unprivileged:1.27\nCOPY x /x\n", id="nginx-unpriv"),
+        pytest.param(
+            "FROM icr.io/appcafe/open-liberty:kernel-slim-java21-openj9-ubi-minimal\n"
+            "COPY --chown=1001:0 server.xml /config/\n",
+            id="open-liberty-icr",
+        ),
+        pytest.param("FROM openliberty/open-liberty:kernel-slim-ubi\nRUN x\n", id="open-liberty"),
         pytest.param("FROM quay.io/jupyter/base-notebook\nRUN pip install x\n", id="jupyter"),
         pytest.param("FROM jupyter/scipy-notebook\nRUN pip install x\n", id="jupyter-hub"),
         pytest.param("FROM gcr.io/distroless/base:debug-nonroot\nCOPY x /x\n", id="nonroot-tag"),
@@ -176,11 +182,13 @@ def test_no_finding_when_the_image_does_not_run_as_root(src: str) -> None:
 
 
 def test_only_the_target_stage_is_checked() -> None:
-    src = "FROM debian:12 AS app\nRUN make\nFROM alpine:3.20 AS tools\nUSER nobody\n"
+    src = "FROM debian:12 AS app\nRUN make\nCMD x\nFROM alpine:3.20 AS tools\nUSER nobody\n"
     assert findings(src) == []
     result = fix_text(src, [root_user], EngineSettings(unsafe_fixes=True, target="app"))
     assert f"RUN make\nRUN {CREATE_APP}\n" in result.output
-    assert result.output.endswith("USER 10001:10001\nFROM alpine:3.20 AS tools\nUSER nobody\n")
+    assert result.output.endswith(
+        "USER 10001:10001\nCMD x\nFROM alpine:3.20 AS tools\nUSER nobody\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,7 +208,7 @@ def test_last_user_root(user: str, expected: bool) -> None:
 
 
 def test_unsafe_only() -> None:
-    src = "FROM debian:12\nRUN make\n"
+    src = "FROM debian:12\nRUN make\nCMD x\n"
     result = fix_text(src, [root_user], EngineSettings())
     assert result.output == src
     assert findings(src)[0][2]
@@ -212,8 +220,8 @@ def test_adduser_to_group_is_not_a_creation() -> None:
 
 
 def test_no_trailing_newline_is_kept() -> None:
-    assert fix("FROM alpine:3.20\nRUN make") == (
-        "FROM alpine:3.20\nRUN make\n"
+    assert fix("FROM alpine:3.20\nCOPY . .\nRUN make") == (
+        "FROM alpine:3.20\nCOPY . .\nRUN make\n"
         "RUN addgroup -S -g 10001 app && adduser -S -u 10001 -G app -H -s /sbin/nologin app\n"
         "USER 10001:10001"
     )
@@ -262,7 +270,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_rule_runs_by_default_and_ignore_turns_it_off(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN echo hi\n", "utf-8")
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nCOPY . /app\nRUN echo hi\n", "utf-8")
     for selection in ((), ("--select", "ALL"), ("--select", "MF401"), ("--select", "MF4")):
         checked = _cli("check", *selection, "Dockerfile", cwd=tmp_path)
         assert checked.returncode == 1, selection
@@ -270,7 +278,9 @@ def test_the_rule_runs_by_default_and_ignore_turns_it_off(tmp_path: Path) -> Non
     assert _cli("check", "--ignore", "MF401", "Dockerfile", cwd=tmp_path).returncode == 0
     safe = _cli("fix", "Dockerfile", cwd=tmp_path)
     assert safe.returncode == 1, "an unsafe fix waits for --unsafe-fixes"
-    assert (tmp_path / "Dockerfile").read_text("utf-8") == "FROM debian:12\nRUN echo hi\n"
+    assert (tmp_path / "Dockerfile").read_text(
+        "utf-8"
+    ) == "FROM debian:12\nCOPY . /app\nRUN echo hi\n"
     fixed = _cli("fix", "--unsafe-fixes", "Dockerfile", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stderr
     assert (tmp_path / "Dockerfile").read_text("utf-8").endswith("USER 10001:10001\n")
@@ -374,14 +384,14 @@ def test_configured_user_golden_cases() -> None:
 
 
 def test_configured_user_reaches_the_fix_through_the_cli(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nCOPY svc /svc\n", "utf-8")
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nCOPY svc /svc\nCMD ["/svc"]\n', "utf-8")
     (tmp_path / "manifesto.toml").write_text('user-name = "svc"\nuser-id = 4242\n', "utf-8")
     done = _cli("fix", "--unsafe-fixes", "Dockerfile", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "Dockerfile").read_text("utf-8") == (
         "FROM alpine:3.20\nCOPY svc /svc\n"
         "RUN addgroup -S -g 4242 svc && adduser -S -u 4242 -G svc -H -s /sbin/nologin svc\n"
-        "USER 4242:4242\n"
+        'USER 4242:4242\nCMD ["/svc"]\n'
     )
     (tmp_path / "manifesto.toml").write_text("user-id = 33\n", "utf-8")
     refused = _cli("check", "Dockerfile", cwd=tmp_path)
@@ -526,7 +536,8 @@ def test_scratch_and_distroless_take_the_user_whose_passwd_they_copy() -> None:
         ("FROM scratch\nCOPY --from=build /bin/app /app\n", "USER 65532:65532\n"),
         ("FROM scratch\nCOPY --from=alpine:3.20 /etc/passwd /etc/passwd\n", "USER 65532:65532\n"),
     ):
-        assert fix(build + final) == build + final + expected, final
+        entry = 'ENTRYPOINT ["/app"]\n'
+        assert fix(build + final + entry) == build + final + expected + entry, final
 
 
 @pytest.mark.parametrize(
@@ -542,7 +553,8 @@ def test_scratch_and_distroless_take_the_user_whose_passwd_they_copy() -> None:
 )
 def test_dotnet_8_and_later_have_their_own_app_user(image: str, expected: str) -> None:
     src = f"FROM {image}\nCOPY out/ /srv/\n"
-    assert fix(src) == src + expected
+    entry = 'ENTRYPOINT ["dotnet", "/srv/app.dll"]\n'
+    assert fix(src + entry) == src + expected + entry
 
 
 # --------------------------------------------------------------------------- entrypoint scripts
@@ -702,3 +714,116 @@ def test_s6_overlay_init_drops_privileges_itself() -> None:
     (finding,) = check_text(src, [root_user], SETTINGS)
     assert "s6-overlay's /init" in finding.violation.message
     assert finding.violation.fix is None
+
+
+# --------------------------------------------------------------------------- base images
+
+_BASE_REASON = (
+    "the image runs as root: no USER sets another user; this image looks like a base for"
+    " other images ({}): a USER here would make the RUN steps of the images built from it"
+    " run unprivileged; set USER in those images"
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "signs"),
+    [
+        pytest.param(
+            "base-python-official",
+            "only a generic command, `python3`; generated by apply-templates.sh like an"
+            " official image's source",
+            id="python-official",
+        ),
+        pytest.param("base-buildpack-deps", "no CMD or ENTRYPOINT of its own", id="buildpack"),
+        pytest.param("base-onbuild", "ONBUILD instructions", id="onbuild"),
+    ],
+)
+def test_a_base_image_definition_is_reported_without_a_fix(case: str, signs: str) -> None:
+    src = (FIXTURES / f"{case}.in.Dockerfile").read_text("utf-8")
+    assert findings(src) == [(_BASE_REASON.format(signs), "base-image", False)]
+    assert not (FIXTURES / f"{case}.out.Dockerfile").exists()
+
+
+@pytest.mark.parametrize(
+    ("src", "signs"),
+    [
+        pytest.param(
+            'FROM debian:bookworm-slim\nRUN apt-get update\nCMD ["python3"]\n',
+            "only a generic command, `python3`",
+            id="python3",
+        ),
+        pytest.param(
+            "FROM ubuntu:24.04\nCOPY entrypoint.sh /usr/local/bin/\n"
+            'ENTRYPOINT ["entrypoint.sh"]\nCMD ["jshell"]\n',
+            "only a generic command, `entrypoint.sh jshell`",
+            id="entrypoint-wrapper-and-jshell",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get update\nCMD sleep infinity\n",
+            "a command that only keeps the container idle, `sleep infinity`",
+            id="idle",
+        ),
+        pytest.param(
+            'FROM python:3.12 AS base\nCMD ["python3"]\nFROM base\nRUN pip install numpy\n',
+            "only a generic command, `python3`",
+            id="command-of-the-stage-built-from",
+        ),
+    ],
+)
+def test_base_image_signs_are_named_in_the_message(src: str, signs: str) -> None:
+    assert findings(src) == [(_BASE_REASON.format(signs), "base-image", False)]
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            'FROM debian:12\nRUN apt-get update\nCOPY start.sh /\nENTRYPOINT ["/start.sh"]\n',
+            id="own-start-script",
+        ),
+        pytest.param('FROM alpine:3.20\nRUN apk add stunnel\nENTRYPOINT ["stunnel"]\n'),
+        pytest.param("FROM python:3.12\nCOPY . .\nRUN pip install .\n", id="context-no-cmd"),
+        pytest.param(
+            "FROM golang:1.22 AS build\nRUN go build -o /srv/api .\n"
+            'FROM debian:12\nWORKDIR /srv\nCOPY --from=build /srv/api .\nCMD ["bash"]\n',
+            id="artifact-into-the-workdir",
+        ),
+    ],
+)
+def test_application_images_are_still_switched(src: str) -> None:
+    assert [(slug, fixed) for _, slug, fixed in findings(src)] == [(None, True)]
+    assert "USER 10001:10001\n" in fix(src)
+
+
+def test_a_reason_of_the_image_itself_comes_before_the_base_image() -> None:
+    """A base with no command of its own that binds port 80 is reported for the port."""
+    assert only_reason("FROM debian:12\nEXPOSE 80\n") == "privileged-port"
+    assert only_reason("FROM php:8.3-apache\nRUN docker-php-ext-install pdo\n") == (
+        "privileged-port"
+    )
+    assert only_reason("FROM wordpress:6\nRUN apt-get update\n") == "privileged-port"
+    assert only_reason("FROM wordpress:6-fpm\nRUN apt-get update\n") == "base-image"
+    assert only_reason('FROM debian:12\nCOPY . /app\nCMD ["apache2-foreground"]\n') == (
+        "privileged-port"
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["ghcr.io/linuxserver/baseimage-alpine:3.21", "lscr.io/linuxserver/baseimage-ubuntu:noble"],
+)
+def test_linuxserver_images_keep_s6_overlay_init(image: str) -> None:
+    src = f"FROM {image}\nRUN apk add --no-cache sonarr\nCOPY root/ /\nEXPOSE 8989\n"
+    ((message, slug, fixed),) = findings(src)
+    assert (slug, fixed) == ("drops-privileges", False)
+    assert message.endswith("(the linuxserver base image's s6-overlay /init)")
+    own = src + 'ENTRYPOINT ["/ffmpegwrapper.sh"]\n'
+    assert [fixed for _, _, fixed in findings(own)] == [True]
+
+
+def test_dotnet_framework_images_are_windows() -> None:
+    src = (
+        "FROM mcr.microsoft.com/dotnet/framework/aspnet:4.8.1\nWORKDIR /inetpub/wwwroot\n"
+        "COPY --from=build /app/out ./\n"
+    )
+    assert only_reason("FROM alpine:3.20 AS build\n" + src) == "windows-image"

@@ -33,6 +33,9 @@ WINDOWS_BASE_HINTS: Final = (
     "windows/",
     "windowsservercore",
     "mcr.microsoft.com/windows",
+    # .NET Framework's images (runtime:4.8.1, sdk:4.8) run on Windows only and their
+    # tags name no Windows release
+    "mcr.microsoft.com/dotnet/framework/",
 )
 """Substrings of an image reference that only Windows images have."""
 
