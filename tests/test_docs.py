@@ -98,8 +98,18 @@ def _report(fmt: str, tmp_path: Path) -> str:
     (tmp_path / "Dockerfile").write_text("FROM debian:12\nADD app.txt /app/\nUSER nobody\n")
     (tmp_path / "app.txt").write_text("x\n")
     done = subprocess.run(
-        [sys.executable, "-m", "manifesto", "check", "-q", "--select", "MF604"]
-        + ["--output-format", fmt, "Dockerfile"],
+        [
+            sys.executable,
+            "-m",
+            "manifesto",
+            "check",
+            "-q",
+            "--select",
+            "MF604",
+            "--output-format",
+            fmt,
+            "Dockerfile",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -2,9 +2,10 @@
 
 * ``tool.driver`` names manifesto, its installed version and every rule passed
   in (``id`` = code, ``name``, ``shortDescription`` = title, ``fullDescription``
-  and ``help`` = the rule's doc when it has one, ``helpUri`` = its documentation page
-  (:func:`manifesto.docs.rule_url`, or the URL its diagnostics carry), ``properties.related`` = the related codes of other
-  tools, ``properties.applicability`` = the fix it offers, if any).
+  and ``help`` = the rule's doc when it has one, ``helpUri`` = its documentation
+  page (:func:`manifesto.docs.rule_url`, or the URL its diagnostics carry),
+  ``properties.related`` = the related codes of other tools,
+  ``properties.applicability`` = the fix it offers, if any).
 * ``run.columnKind`` is ``unicodeCodePoints``: columns count characters, as in
   :class:`manifesto.diagnostics.Location` (and, like it, not the BOM).
 * Each result has ``ruleId``, ``ruleIndex`` (when the rule is among those passed
