@@ -252,6 +252,9 @@ def covers(outer: str, inner: str) -> bool:
     return outer == inner or inner.startswith(outer.rstrip("/") + "/")
 
 
+REASON_MOUNT_INSIDE = "a mount inside the cache directory, which the clean-up would empty"
+
+
 def mounted(ins: Instruction, dirs: Sequence[str]) -> bool:
     """A cache, tmpfs or bind mount of the RUN covers one of ``dirs``: what is written
     there is not in the layer, and a clean-up would empty the mount instead."""
@@ -261,6 +264,16 @@ def mounted(ins: Instruction, dirs: Sequence[str]) -> bool:
         if any(covers(mount.target, d) for d in dirs):
             return True
     return False
+
+
+def mounted_inside(ins: Instruction, dirs: Sequence[str]) -> bool:
+    """A cache, tmpfs or bind mount of the RUN below one of ``dirs``
+    (``/var/cache/dnf/packages``): ``clean all`` would empty it, and ``rm -rf`` of the
+    directory would fail on its mount point."""
+    return any(
+        mount.target and any(covers(d, mount.target) for d in dirs)
+        for mount in mounts(ins.effective)
+    )
 
 
 def removes_dirs(command: Command, dirs: Sequence[str]) -> bool:
@@ -447,6 +460,8 @@ def _assess_run(
     def report(reason: str) -> tuple[Assessment, Chosen]:
         return Assessment(ins, head, Outcome.REPORT, reason), ()
 
+    if mounted_inside(ins, dirs):
+        return report(REASON_MOUNT_INSIDE)
     reason = next((r for t, c in pending if (r := t.unusual(c)) is not None), None)
     if reason is not None:
         return report(reason)

@@ -18,6 +18,7 @@ variable, `~`, a command substitution) is `None`: it may be any path.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
@@ -222,8 +223,13 @@ def _parts(st: Statement, text: str) -> list[tuple[Command, tuple[Command, ...]]
         return None
     parts: list[tuple[Command, tuple[Command, ...]]] = []
     placed = len(top)
+    # the nested commands by start, to take each part's by bisection: filtering all of
+    # them for every part is quadratic in a long pipeline (``cat | cat | ...``)
+    inner = sorted((c.start, k) for k, c in enumerate(st.commands) if c.context)
+    starts = [start for start, _ in inner]
     for head in top:
-        nested = tuple(c for c in st.commands if c.context and head.start <= c.start < head.end)
+        low, high = bisect.bisect_left(starts, head.start), bisect.bisect_left(starts, head.end)
+        nested = tuple(st.commands[k] for k in sorted(k for _, k in inner[low:high]))
         placed += len(nested)
         parts.append((head, nested))
     if placed != len(st.commands):
@@ -303,6 +309,57 @@ def overlaps(a: Target, b: Target, workdir: PathT | None) -> bool:
         else:
             return True
     return _under(fa, fb) or _under(fb, fa)
+
+
+class FirstWriters:
+    """The first of a chain's atoms whose writes may overlap a target, by :func:`overlaps`.
+
+    Asking each earlier atom for each target is quadratic in a long chain (``touch x1 &&
+    rm x1 && touch x2 && rm x2 ...``). Absolute paths are indexed instead: a write
+    overlaps a path that lies under it (its path is one of the target's prefixes) or that
+    it lies under (the target is one of its prefixes). Unknown writes, regions and
+    relative paths without a working directory are compared one by one, as before."""
+
+    __slots__ = ("_at", "_others", "_under", "_workdir")
+
+    def __init__(self, writes: Sequence[Iterable[Target]], workdir: PathT | None) -> None:
+        self._workdir = workdir
+        self._at: dict[PathT, int] = {}
+        """A written path -> the first atom writing it."""
+        self._under: dict[PathT, int] = {}
+        """A path -> the first atom writing it or something under it."""
+        self._others: list[tuple[int, Target]] = []
+        for i, targets in enumerate(writes):
+            for target in targets:
+                full = (
+                    None
+                    if target is None or isinstance(target, Region)
+                    else (_absolute(target, workdir))
+                )
+                if full is None:
+                    self._others.append((i, target))
+                    continue
+                self._at.setdefault(full, i)
+                for k in range(1, len(full) + 1):
+                    self._under.setdefault(full[:k], i)
+
+    def first(self, target: Target) -> int | None:
+        """The first atom (of all) that writes where ``target`` may be."""
+        workdir = self._workdir
+        other = next((i for i, w in self._others if overlaps(w, target, workdir)), None)
+        found = [] if other is None else [other]
+        if target is None:  # anywhere: any write
+            # dicts keep insertion order: the first path written is the first atom's
+            found += [next(iter(self._at.values()))] if self._at else []
+            return min(found, default=None)
+        full = None if isinstance(target, Region) else _absolute(target, workdir)
+        if full is None:
+            found += [i for p, i in self._at.items() if overlaps(p, target, workdir)]
+            return min(found, default=None)
+        below = self._under.get(full)
+        found += [] if below is None else [below]
+        found += [self._at[full[:k]] for k in range(1, len(full) + 1) if full[:k] in self._at]
+        return min(found, default=None)
 
 
 def _absolute(path: PathT, workdir: PathT | None) -> PathT | None:

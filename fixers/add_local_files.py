@@ -12,8 +12,9 @@ Not touched, because `ADD` does what only `ADD` does there: a URL source
 (`https://...`), a git repository (`git@host:repo`, `https://...git`,
 `github.com/...`), and a local archive, named like one (`.tar`,
 `.tar.gz`, `.tgz`, `.tar.bz2`, `.tbz2`, `.tar.xz`, `.txz`,
-`.zst`, `.gz`, `.bz2`, `.xz`, ...): `ADD` unpacks it into the
-destination, `COPY` would copy the file as it is.
+`.zst`, `.gz`, `.bz2`, `.xz`, ..., and the formats that are a tar under
+another name: `.gem`, `.crate`, `.ova`, `.apk`, ...): `ADD` unpacks it into
+the destination, `COPY` would copy the file as it is.
 
 ## Why
 
@@ -116,6 +117,16 @@ _ARCHIVE_SUFFIXES = frozenset(
         "tlz",
         "z",
         "taz",
+        # Formats that are a tar (or a compressed tar) under another name; ADD goes
+        # by content and unpacks them: Ruby gems, Rust crates, OVF appliances,
+        # Alpine and opkg packages, Vagrant boxes, Void packages.
+        "gem",
+        "crate",
+        "ova",
+        "apk",
+        "ipk",
+        "box",
+        "xbps",
     }
 )
 _GLOB = re.compile(r"[*?\[]")
@@ -164,6 +175,8 @@ def _relative_without_workdir(ctx: FixContext, ins: Instruction, destination: st
     """A destination relative to a working directory the file never sets: the same
     for both keywords, but hadolint forgives it to ADD only (DL3045 for COPY), and a
     fix should not trade one warning for another; a WORKDIR first settles both."""
+    # BuildKit takes the quotes off a shell-form destination ("/srv/", "${HOME}").
+    destination = destination.strip("\"'")
     if destination.startswith(("/", "$", "\\")) or re.match(r"[A-Za-z]:", destination):
         return False
     return not any(i.keyword == "WORKDIR" for i in ctx.earlier_in_image(ins))
@@ -176,6 +189,9 @@ def _source_kind(source: str) -> str:
         return "remote"
     if "$" in source:
         return "unknown"
+    # BuildKit takes quotes and escapes off a shell-form source: ADD "app.tar.gz" /
+    # unpacks app.tar.gz, so the suffix is read with them dropped.
+    source = re.sub(r"[\"'\\]", "", source)
     name = source.rstrip("/").rsplit("/", 1)[-1]
     if source.endswith("/") or name in ("", ".", ".."):
         return "local"  # a directory: ADD unpacks nothing inside it

@@ -13,7 +13,9 @@ and `upgrade`, which becomes `apt-get upgrade --with-new-pkgs` (`apt
 upgrade` installs new dependencies, `apt-get upgrade` keeps those packages
 back unless told). `apt list`, `apt search`, `apt show` and the other
 commands `apt-get` does not have are reported without a fix
-(`apt-cache search`/`show`, `dpkg-query -l` do the same job).
+(`apt-cache search`/`show`, `dpkg-query -l` do the same job), and so are the
+commands both have that the rule does not vouch for (`download`, `source`,
+`satisfy` ...).
 
 ## Why
 
@@ -46,7 +48,10 @@ built on them, delete them after each run anyway
 (`/etc/apt/apt.conf.d/docker-clean`), so there the image is the same.
 
 Unsafe on any other base (or one that cannot be told): the downloaded packages
-may stay in the layer.
+may stay in the layer. Unsafe too where the stage (or one it is built FROM)
+names `docker-clean` in a RUN before the `apt` command or in the same RUN: the
+usual reason is to delete it, and then `apt-get` keeps the packages `apt`
+would have deleted.
 
 ## Caveats
 
@@ -102,7 +107,30 @@ SAME_IN_APT_GET = frozenset(
 """Commands ``apt-get`` has and runs as ``apt`` does (``upgrade`` with
 ``--with-new-pkgs``)."""
 
+APT_ONLY = frozenset(
+    {
+        "list",
+        "search",
+        "show",
+        "policy",
+        "depends",
+        "rdepends",
+        "showsrc",
+        "edit-sources",
+        "modernize-sources",
+        "history-list",
+        "history-info",
+        "history-redo",
+        "history-undo",
+        "history-rollback",
+    }
+)
+"""Commands of ``apt`` that ``apt-get`` lacks (``apt-cache`` and ``dpkg-query`` have
+the queries). Any other command is not known to be missing: ``apt-get`` has
+``download``, ``source``, ``build-dep``, ``changelog``, ``satisfy`` too."""
+
 REASON_NO_APT_GET_COMMAND = "apt-get has no such command"
+REASON_TWIN_UNCHECKED = "apt-get's command of that name is not checked to run as apt's does"
 REASON_COMMAND_UNKNOWN = "the apt command is not written out"
 REASON_PROGRAM_NOT_PLAIN = "the program is not a plain word"
 
@@ -124,8 +152,10 @@ def _assess(ctx: FixContext, ins: Instruction, call: _apt.AptCall) -> Violation:
     program = command.effective_name
     if name is None:
         reason = REASON_COMMAND_UNKNOWN
-    elif name not in SAME_IN_APT_GET:
+    elif name in APT_ONLY:
         reason = REASON_NO_APT_GET_COMMAND
+    elif name not in SAME_IN_APT_GET:
+        reason = REASON_TWIN_UNCHECKED
     elif program is None or program.value != program.text or not program.text.endswith("apt"):
         reason = REASON_PROGRAM_NOT_PLAIN
     if reason is not None or program is None or call.subcommand is None:
@@ -141,13 +171,23 @@ def _assess(ctx: FixContext, ins: Instruction, call: _apt.AptCall) -> Violation:
     if name == "upgrade" and not call.has("with-new-pkgs"):
         edits.append(Edit.insert(call.subcommand.end, " --with-new-pkgs"))
     family = ctx.base_of(ins).family
-    safe = family in (DEBIAN, UBUNTU)
+    cleaner_touched = _touches_docker_clean(ctx, ins)
+    safe = family in (DEBIAN, UBUNTU) and not cleaner_touched
+    if safe:
+        shown_message = message
+    elif cleaner_touched:
+        shown_message = (
+            f"{message} (unsafe: the build touches {_DOCKER_CLEAN}, so apt-get may "
+            "keep the downloaded packages that apt would delete)"
+        )
+    else:
+        shown_message = (
+            f"{message} (unsafe: a base other than Debian or Ubuntu may "
+            "keep the downloaded packages that apt would delete)"
+        )
     return Violation(
         INFO.code,
-        message
-        if safe
-        else f"{message} (unsafe: a base other than Debian or Ubuntu may "
-        "keep the downloaded packages that apt would delete)",
+        shown_message,
         command.start,
         command.end,
         Fix(
@@ -156,3 +196,20 @@ def _assess(ctx: FixContext, ins: Instruction, call: _apt.AptCall) -> Violation:
             Applicability.SAFE if safe else Applicability.UNSAFE,
         ),
     )
+
+
+_DOCKER_CLEAN = "docker-clean"
+"""The apt.conf file of Debian's and Ubuntu's images that deletes downloaded packages;
+the safety of the rename rests on it."""
+
+
+def _touches_docker_clean(ctx: FixContext, ins: Instruction) -> bool:
+    """Whether this RUN or one before it in the image names docker-clean: BuildKit's
+    cache-mount recipe deletes it, after which apt-get keeps what apt deletes."""
+    return _names_docker_clean(ctx, ins) or (
+        next(ctx.earlier_matching(ins, _names_docker_clean), None) is not None
+    )
+
+
+def _names_docker_clean(ctx: FixContext, ins: Instruction) -> bool:
+    return ins.keyword == "RUN" and _DOCKER_CLEAN in _apt.run_text(ctx, ins)

@@ -97,7 +97,7 @@ from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.values import mounted_over
+from manifesto.cst.values import buildkit_value, mounted_over, mounts
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.layout import append_command
@@ -316,10 +316,75 @@ def _no_fix_reason(
         return "script ends with exit/exec"
     if any(_wrapper_names(c.command) & _NO_FIX_WRAPPERS for c in calls):
         return "apt runs as another user"
+    if _mount_inside_lists(ins):
+        return REASON_MOUNT_INSIDE
     reader = _stale_reader(ctx, ins)
     if reader is not None:
         return f"line {reader.start_line} reads the lists without apt-get update"
+    taker = _lists_taken_elsewhere(ctx, ins)
+    if taker is not None:
+        return f"line {taker.start_line} may copy the lists to another stage"
     return None
+
+
+REASON_MOUNT_INSIDE = "a mount inside /var/lib/apt/lists, which rm cannot delete"
+
+
+def _mount_inside_lists(ins: Instruction) -> bool:
+    """A cache, tmpfs or bind mount below the lists (``.../lists/partial``): ``rm -rf
+    /var/lib/apt/lists/*`` would empty it (a cache mount) and fail on its mount point."""
+    return any(
+        m.target and m.target.rstrip("/").startswith(_apt.LISTS.rstrip("/") + "/")
+        for m in mounts(ins)
+    )
+
+
+def _lists_taken_elsewhere(ctx: FixContext, ins: Instruction) -> Instruction | None:
+    """A ``COPY --from`` (or a ``RUN --mount=from=``) of this stage, or of one built on
+    it, that may take the lists: another stage would then get them deleted."""
+    stage = ctx.stage_of(ins)
+    if stage is None:
+        return None
+    names: set[str] = set()
+    for s in (stage, *ctx.graph.built_on(stage)):
+        names.add(str(s.index))
+        if s.name:
+            names.add(s.name.lower())
+    for item in ctx.cached(("apt_lists_kept.takers",), lambda: _takers(ctx)):
+        eff = item.effective
+        for flag in eff.flags_named("from"):
+            if (flag.value or "").lower() in names:
+                values, _ = buildkit_value(eff)
+                if any(_may_hold_lists(source) for source in values[:-1]):
+                    return item
+        for mount in mounts(eff):
+            fields = {k: v for k, v in mount.fields}
+            if fields.get("from", "").lower() in names and _may_hold_lists(
+                fields.get("source", fields.get("src", "/"))
+            ):
+                return item
+    return None
+
+
+def _takers(ctx: FixContext) -> tuple[Instruction, ...]:
+    """The instructions that take files from another stage (``--from``, a mount
+    ``from=``), in file order: found once, not for every RUN asked about."""
+    return tuple(
+        item
+        for item in ctx.tree.instructions
+        if any(True for _ in item.effective.flags_named("from"))
+        or any(dict(m.fields).get("from") for m in mounts(item.effective))
+    )
+
+
+def _may_hold_lists(source: str) -> bool:
+    """A source path of another stage that is, holds, or may be the lists (a variable,
+    a glob)."""
+    path = "/" + source.strip("\"'").lstrip("./").rstrip("/")
+    if "$" in path or any(ch in path for ch in "*?["):
+        return True
+    lists = _apt.LISTS
+    return path in ("/", lists) or lists.startswith(path + "/") or path.startswith(lists + "/")
 
 
 def _stale_reader(ctx: FixContext, ins: Instruction) -> Instruction | None:

@@ -58,6 +58,7 @@ stage built FROM it), needs it and the image does not already have it
 | keyserver use | `dirmngr` | `gpg` Recommends `gnupg`: Depends on it |
 | `pip install` build | `python3-dev` | `python3-pip` Recommends it, `build-essential` |
 | C compile with `gcc` | `libc6-dev` | `gcc` Recommends `libc6-dev` |
+| ssh use | `openssh-client` | `git` Recommends `ssh-client`, `mercurial` it |
 
 (`wget` and `git` also only recommend `ca-certificates`; `gnupg2`
 Depends `gnupg`; `python3-dev` Depends, through `libpython3.11-dev` and
@@ -136,10 +137,18 @@ Microsoft's `dotnet` images and `nvidia/cuda`. Not `debian`, `ubuntu`,
 `node:*-slim` (its build purges curl and the certificates), `postgres`,
 `redis` or `memcached`.
 
-Other recommended packages the image may need are not foreseen: `git` over
-SSH needs `openssh-client`; an `http://` URL that redirects to https needs
-the certificates; a C++ extension with only `gcc` named needs `g++` (it
-comes with `build-essential`). Review what apt stops installing
+An ssh use is `ssh`, `scp`, `sftp`, `ssh-keyscan`, `ssh-keygen`, `ssh-add`
+or `ssh-agent` run by name, or a `git`, `hg` or `pip` command given an ssh
+URL written out (`git@github.com:org/repo`, `ssh://`, `git+ssh://`);
+`openssh-client` goes to the last fixed install of `git` (or `mercurial`)
+before it, unless the client is named before it or the base is a non-slim
+official image built on `buildpack-deps` (its `scm` layer ships it).
+
+Other recommended packages the image may need are not foreseen: an
+`http://` URL that redirects to https needs the certificates; a C++
+extension with only `gcc` named needs `g++` (it comes with
+`build-essential`); `cmake` and `cpanminus` only recommend `make`, `rustc`
+`cargo`, `zip` `unzip`, `git` `patch`. Review what apt stops installing
 (`apt-get install --dry-run` with and without the flag).
 
 ## Caveats
@@ -158,7 +167,8 @@ comes with `build-essential`). Review what apt stops installing
   several go in name order). It goes to the last fixed install
   before the fetch that installs the fetching program (`curl`, `wget`,
   `git`, `gnupg`...), else to the last fixed install before it.
-  `dirmngr` goes to the last fixed install of `gpg` before the keyserver
+  `openssh-client` goes to the last fixed install of `git` before the ssh use,
+  `dirmngr` to the last fixed install of `gpg` before the keyserver
   use, Python's headers to the last fixed install of `python3-pip` before
   the `pip install`.
 - A non-literal argument that could expand to options (`apt-get install $OPTS x`)
@@ -229,6 +239,7 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
     needs_ca = _ca_needed(ctx, fixable)
     needs_dirmngr = _dirmngr_needed(ctx, fixable) if fixable else {}
     needs_libc = _libc_needed(ctx, fixable)
+    needs_ssh = _ssh_client_needed(ctx, fixable) if fixable else {}
     for outcome in outcomes:
         call = outcome.call
         if call is None:
@@ -251,6 +262,9 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
             if start in needs_dirmngr:
                 line = needs_dirmngr[start]
                 additions.append((("dirmngr",), f"the keyserver use on line {line} needs"))
+            if start in needs_ssh:
+                line = needs_ssh[start]
+                additions.append(((SSH_PACKAGE,), f"the ssh use on line {line} needs"))
             if needed is not None:
                 line = needed.line
                 additions.append(
@@ -347,7 +361,8 @@ def _placement(text: str, call: _apt.AptCall) -> OptionInsertion:
     words, first = _after_subcommand(call)
     last_option: Word | None = None
     for k, word in enumerate(words):
-        if k in first.packages or k >= first.stop:
+        # after ``--`` every word is a package: the flag goes in front of it
+        if k in first.packages or k >= first.stop or word.value == "--":
             break
         last_option = word
     after = call.after_subcommand
@@ -1113,6 +1128,55 @@ def _dirmngr_needed(
         if not _named_before(ctx, use, _DIRMNGR_WORD if stretch else _GNUPG_WORD):
             chosen[found.command.start] = use.line(ctx)
     return chosen
+
+
+SSH_PACKAGE = "openssh-client"
+_SSH_RECOMMENDERS: Final = frozenset({"git", "mercurial"})
+"""Debian 12: ``git`` Recommends ``ssh-client`` (which ``openssh-client`` provides),
+``mercurial`` Recommends ``openssh-client``: neither depends on it."""
+_SSH_PROGRAMS: Final = frozenset(
+    {"ssh", "scp", "sftp", "ssh-keyscan", "ssh-keygen", "ssh-add", "ssh-agent"}
+)
+_SSH_URL: Final = re.compile(r"(?:git\+)?ssh://|(?<![/\w.-])[\w.-]+@[\w.-]+:(?![\d/])")
+"""An ssh URL, or git's scp-like ``git@github.com:org/repo`` (not ``https://u@h:8080``)."""
+_SSH_CLIENT_WORD: Final = re.compile(
+    r"(?<![\w.+/-])(?:openssh-client|ssh-client|openssh-server)(?![\w.+-])"
+)
+
+
+def _ssh_client_needed(
+    ctx: FixContext, fixable: Sequence[tuple[Instruction, _apt.AptCall]]
+) -> dict[int, int]:
+    """The fixed installs of ``git`` (or ``mercurial``) that must also install
+    ``openssh-client``, by the offset of their command, with the line of the ssh use
+    that needs it: ``git clone git@host:org/repo``, an ``ssh://`` URL, ``ssh-keyscan``.
+    Without the client git fails with "cannot run ssh". Not when the client is named
+    before the use, or the base is a non-slim official image built on
+    ``buildpack-deps``, whose ``scm`` layer ships it."""
+    chosen: dict[int, int] = {}
+    installs = [(o, c) for o, c in fixable if _SSH_RECOMMENDERS & _bare_names(c)]
+    starts = [call.command.start for _, call in installs]
+    decided: set[int] = set()
+    for use in _uses(ctx, _ssh_uses) if installs else ():
+        found = _last_install_before(ctx, installs, starts, use)
+        if found is None or found.command.start in decided:
+            continue
+        decided.add(found.command.start)
+        ins = use.instruction
+        if _base_name(ctx, ins) in _OFFICIAL_WITH_DIRMNGR and not _slim(ctx, ins):
+            continue
+        if not _named_before(ctx, use, _SSH_CLIENT_WORD):
+            chosen[found.command.start] = use.line(ctx)
+    return chosen
+
+
+def _ssh_uses(command: Command) -> bool:
+    """An ssh client run by name, or a git, hg or pip command given an ssh URL."""
+    if command.program in _SSH_PROGRAMS:
+        return True
+    if command.program not in ("git", "hg", "pip", "pip3"):
+        return False
+    return any(w.value is not None and _SSH_URL.search(w.value) for w in command.effective_args)
 
 
 _GCC: Final = re.compile(r"gcc(?:-\d+)?")

@@ -295,6 +295,8 @@ def _target_reason(ctx: FixContext, nxt: Instruction) -> str | None:
         return "next RUN is a here-document"
     if any("function" in c.context for c in script.commands):
         return "next RUN defines a function"
+    if mounted_over(nxt, _apt.LISTS, ("cache", "tmpfs", "bind")):
+        return "next RUN reads the lists from a mount, not from this layer"
     if not _apt.reads_lists_first(ctx, nxt):
         return "next RUN does not install first"
     if len(script.statements) != 1:

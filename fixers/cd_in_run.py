@@ -180,8 +180,8 @@ def _assess(
         directory = target
     elif previous is None:
         return report(
-            "the working directory before the RUN is unknown (the base image sets it):"
-            f" `{target}` is relative to it"
+            f"the working directory before the RUN {_unknown(ctx, ins)}: `{target}` is"
+            " relative to it"
         )
     else:
         directory = posixpath.normpath(posixpath.join(previous, target))
@@ -193,9 +193,15 @@ def _assess(
     same = previous is not None and posixpath.normpath(directory) == previous
     needs_restore = None if same else _depends_on_workdir(ctx, stage, ins)
     if needs_restore is not None and previous is None:
+        why = _unknown(ctx, ins)
+        advice = "" if "WORKDIR" in why else ": name it with a WORKDIR first"
         return report(
-            "the working directory before the RUN is unknown (the base image sets it), and"
-            f" {needs_restore} needs it: name it with a WORKDIR first"
+            f"the working directory before the RUN {why}, and {needs_restore} needs it{advice}"
+        )
+    if needs_restore is not None and ins.continues_at_end:
+        return report(
+            "the RUN ends the file inside a continuation: the WORKDIR after it would be"
+            " read as part of it"
         )
     edits = [Edit.delete(first.start, gap.end())]
     if not same:
@@ -218,6 +224,13 @@ def _assess(
             Applicability.UNSAFE,
         ),
     )
+
+
+def _unknown(ctx: FixContext, ins: Instruction) -> str:
+    """Why the working directory before ``ins`` cannot be named, as the message says it."""
+    if any(i.keyword == "WORKDIR" for i in ctx.earlier_in_image(ins)):
+        return "is set by a WORKDIR that is not a literal path (a variable)"
+    return "is unknown (the base image sets it)"
 
 
 def _mounted(ins: Instruction, directory: str) -> bool:
@@ -287,10 +300,13 @@ def _above(tree: Dockerfile, ins: Instruction) -> int:
 
 
 def _newline(tree: Dockerfile, ins: Instruction) -> str:
-    own = next((ln.newline for ln in ins.lines if ln.newline), None)
+    # a carriage return that ends the file is no line break to BuildKit
+    own = next((ln.newline for ln in ins.lines if "\n" in ln.newline), None)
     if own is not None:
         return own
-    return next((ln.newline for i in tree.instructions for ln in i.lines if ln.newline), "\n")
+    return next(
+        (ln.newline for i in tree.instructions for ln in i.lines if "\n" in ln.newline), "\n"
+    )
 
 
 def _workdir_text(ctx: FixContext, ins: Instruction, directory: str) -> str:
@@ -310,7 +326,7 @@ def _line(ctx: FixContext, tree: Dockerfile, ins: Instruction, directory: str) -
 def _restore(ctx: FixContext, tree: Dockerfile, ins: Instruction, previous: str) -> Edit:
     text = _workdir_text(ctx, ins, previous)
     newline = _newline(tree, ins)
-    if ins.lines[-1].newline:
+    if "\n" in ins.lines[-1].newline:
         return Edit.insert(ins.end, text + newline)
     # the RUN ends the file without a newline: so does the new last line
     return Edit.insert(ins.end, newline + text)

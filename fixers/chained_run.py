@@ -26,7 +26,8 @@ Units are then joined back wherever splitting would change the image:
   that is not a literal path, the rest of the chain is one unit. Two kinds of
   state are carried: leading `set` options (`set -eux`) are repeated at the
   head of each new RUN, and a unit that needs the directory of an earlier
-  literal `cd` starts with that `cd` again;
+  literal `cd` starts with that `cd` again (no split when a command since that
+  `cd` may delete the directory: the shell went on in it, a new `cd` fails);
 - a split never changes where the build fails (see Fix safety).
 
 ## Why
@@ -117,6 +118,7 @@ hadolint DL3059 (merge consecutive RUNs) pulls the other way. BuildKit has none.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import shlex
@@ -129,10 +131,11 @@ from manifesto.fixers._units import (
     SYSTEM_FAMILIES,
     Atom,
     Effects,
+    FirstWriters,
     PathT,
+    Region,
     atoms_of,
     effects,
-    overlaps,
     resolve,
     writes_manager_config,
 )
@@ -141,7 +144,6 @@ from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction, Role
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation, apply_edits
-from manifesto.layout import run_style
 from manifesto.pragmas import Pragmas, read_pragmas
 from manifesto.shell import ShellScript, Statement
 
@@ -230,21 +232,42 @@ def _plan(ins: Instruction, ctx: FixContext) -> _Plan | None:
 def _workdir(ins: Instruction, ctx: FixContext) -> PathT | None:
     """The RUN's starting directory when the stage sets it with a literal absolute
     ``WORKDIR`` (relative ones are joined to the one before)."""
-    current: PathT | None = None
-    for earlier in ctx.earlier_in_image(ins):
-        if earlier.keyword == "FROM":
+    return ctx.cached(("chained_run.workdirs",), lambda: _workdirs(ctx)).get(id(ins))
+
+
+def _workdirs(ctx: FixContext) -> dict[int, PathT | None]:
+    """Each instruction's starting directory, in one walk over each stage (walking
+    everything earlier in the image for each RUN is quadratic in a long file). A stage
+    starts where the stage it is built FROM ends."""
+    out: dict[int, PathT | None] = {}
+    ends: dict[int, PathT | None] = {}
+    for stage in ctx.stages:
+        chain = ctx.ancestors(stage)
+        parent = chain[-2] if len(chain) > 1 else None
+        if parent is None:
+            current: PathT | None = None
+        elif parent.index in ends:
+            current = ends[parent.index]
+        else:  # a parent later in the file (never in a file BuildKit builds): walk it
             current = None
-        if earlier.keyword != "WORKDIR":
-            continue
-        value = earlier.args_text.strip()
-        if "$" in value or not value:
-            current = None
-            continue
-        if value.startswith("/"):
-            current = resolve(value, None)
-        elif current is not None:
-            current = resolve(value, current)
-    return current
+            for item in (i for st in chain[:-1] for i in st.instructions):
+                current = _after_workdir(item, current)
+        for item in stage.instructions:
+            out[id(item)] = current
+            current = _after_workdir(item, current)
+        ends[stage.index] = current
+    return out
+
+
+def _after_workdir(item: Instruction, current: PathT | None) -> PathT | None:
+    if item.keyword != "WORKDIR":
+        return current
+    value = item.args_text.strip()
+    if "$" in value or not value:
+        return None
+    if value.startswith("/"):
+        return resolve(value, None)
+    return resolve(value, current) if current is not None else None
 
 
 class _Chain:
@@ -257,12 +280,14 @@ class _Chain:
         cwd_before: list[PathT | None],
         allowed: list[bool],
         leading_sets: int,
+        workdir: PathT | None = None,
     ) -> None:
         self.atoms = atoms
         self.effects = effects_
         self.cwd_before = cwd_before
         self.allowed = allowed
         self.leading_sets = leading_sets
+        self.workdir = workdir
 
     @classmethod
     def read(cls, atoms: list[Atom], script: ShellScript, workdir: PathT | None) -> _Chain | None:
@@ -287,28 +312,23 @@ class _Chain:
                 cwd = None
             found.append(fx)
         last = script.statements[-1]
+        parts = _part_indices(atoms)
         allowed = [
-            _keeps_failures(atoms[b], found[b], script, last)
+            _keeps_failures(atoms[b], found[b], script, last, parts[b])
             and b >= leading_sets
             and (state_from is None or b < state_from)
             and cwd_before[b + 1] is not None
             for b in range(len(atoms) - 1)
         ]
         _glue_package_managers(found, allowed)
+        writers = FirstWriters([fx.writes for fx in found], workdir)
         for j, fx in enumerate(found):
             for target in (*fx.deletes, *fx.modifies):
-                first = next(
-                    (
-                        i
-                        for i in range(j)
-                        if any(overlaps(w, target, workdir) for w in found[i].writes)
-                    ),
-                    None,
-                )
-                if first is not None:
+                first = writers.first(target)
+                if first is not None and first < j:
                     for b in range(first, j):
                         allowed[b] = False
-        return cls(atoms, found, cwd_before, allowed, leading_sets)
+        return cls(atoms, found, cwd_before, allowed, leading_sets, workdir)
 
     def starts_unit_kind(self, i: int) -> bool:
         return self.effects[i].starts is not None
@@ -371,10 +391,25 @@ class _Chain:
         if cwd is None:
             return None
         if cwd != (HERE,) and self._needs_cwd(cut + 1):
+            if self._deleted(cwd, cut):
+                return None  # the repeated `cd` would fail where the shell went on
             where = "/".join(cwd[1:])
             where = "/" + where if cwd[0] == ROOT else where
             parts += f"cd {shlex.quote(where)}{joiner}"
         return parts
+
+    def _deleted(self, cwd: PathT, cut: int) -> bool:
+        """Whether a command up to ``cut`` may delete ``cwd`` or a directory above it
+        (``cd /usr/src/app && make install && rm -rf /usr/src``): the shell ran on
+        in the deleted directory, a new RUN's ``cd`` to it fails."""
+        entered = max((i for i in range(cut + 1) if self.effects[i].cd is not None), default=0)
+        for fx in self.effects[entered : cut + 1]:
+            for target in fx.deletes:
+                if isinstance(target, Region):
+                    continue  # a package manager removes its packages' files, not a tree
+                if target is None or _within(cwd, target, self.workdir):
+                    return True
+        return False
 
     def _needs_cwd(self, start: int) -> bool:
         for fx in self.effects[start:]:
@@ -383,6 +418,16 @@ class _Chain:
             if fx.cd is not None:
                 return False  # `cd /abs`: what follows no longer depends on the start
         return False
+
+
+def _within(inner: PathT, outer: PathT, workdir: PathT | None) -> bool:
+    """Whether ``inner`` may be ``outer`` or lie under it (when in doubt: yes)."""
+    if inner[0] != outer[0]:
+        if workdir is None:
+            return True
+        inner = inner if inner[0] == ROOT else (*workdir, *inner[1:])
+        outer = outer if outer[0] == ROOT else (*workdir, *outer[1:])
+    return bool(inner[: len(outer)] == outer)
 
 
 def _glue_package_managers(found: list[Effects], allowed: list[bool]) -> None:
@@ -399,14 +444,17 @@ def _glue_package_managers(found: list[Effects], allowed: list[bool]) -> None:
             allowed[b] = False
 
 
-def _keeps_failures(atom: Atom, fx: Effects, script: ShellScript, last: Statement) -> bool:
-    """Whether the build still fails exactly when the RUN did, cut after ``atom``."""
+def _keeps_failures(
+    atom: Atom, fx: Effects, script: ShellScript, last: Statement, part: int
+) -> bool:
+    """Whether the build still fails exactly when the RUN did, cut after ``atom`` (the
+    ``part``-th top-level command of its statement)."""
     op = atom.operator_after
     statement = atom.statement
     if op == "&&":
         if statement is not last:
             return False  # `a && b; c` goes on to `c` when `a` fails
-        later = statement.operators[_part_index(atom) + 1 :]
+        later = statement.operators[part + 1 :]
         return "||" not in later
     if op in (";", "\n"):
         plain = atom.head is not None and all(o in ("|", "|&") for o in statement.operators)
@@ -416,8 +464,19 @@ def _keeps_failures(atom: Atom, fx: Effects, script: ShellScript, last: Statemen
     return False
 
 
-def _part_index(atom: Atom) -> int:
-    return sum(1 for c in atom.statement.commands if not c.context and c.start < atom.start)
+def _part_indices(atoms: Sequence[Atom]) -> list[int]:
+    """How many top-level commands of its statement come before each atom: counted once
+    by bisection over each statement's starts (counting for every atom is quadratic in a
+    long chain)."""
+    starts: dict[int, list[int]] = {}
+    out: list[int] = []
+    for atom in atoms:
+        statement = atom.statement
+        if id(statement) not in starts:
+            top = sorted(c.start for c in statement.commands if not c.context)
+            starts[id(statement)] = top
+        out.append(bisect.bisect_left(starts[id(statement)], atom.start))
+    return out
 
 
 def _without_dropped_lines(text: str) -> str:
@@ -445,7 +504,9 @@ def _gap_comments(ins: Instruction, atoms: Sequence[Atom], after: int) -> list[s
 
 def _violation(ins: Instruction, ctx: FixContext, plan: _Plan) -> Violation:
     text, atoms = ctx.text, plan.atoms
-    style = run_style(ins)
+    # a RUN that ends the file without a newline takes the file's (CRLF stays CRLF)
+    lines = itertools.chain(ins.lines, (ln for i in ctx.tree.instructions for ln in i.lines))
+    newline = next((ln.newline for ln in lines if ln.newline.endswith("\n")), "\n")
     first_line = ins.lines[0].content
     indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
     keyword = text[ins.keyword_span.start : ins.keyword_span.end]
@@ -454,10 +515,10 @@ def _violation(ins: Instruction, ctx: FixContext, plan: _Plan) -> Violation:
     for split in plan.splits:
         start, end = atoms[split.after].end, atoms[split.after + 1].start
         moved = "".join(
-            indent + comment.lstrip(" \t") + style.newline
+            indent + comment.lstrip(" \t") + newline
             for comment in _gap_comments(ins, atoms, split.after)
         )
-        content = f"{style.newline}{moved}{indent}{keyword}{flags}{split.carry}"
+        content = f"{newline}{moved}{indent}{keyword}{flags}{split.carry}"
         edits.append(Edit(start, end, content))
     # One edit over the whole chain: a fix another rule makes inside this RUN in the
     # same pass (a clean-up appended at its end) overlaps it and goes first; the

@@ -104,7 +104,9 @@ lists in the install `RUN` when nothing deletes them.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
+import functools
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -231,6 +233,9 @@ _LOOKBACK = 256
 files. A clean-up of something the file never created walks to the top; in a
 generated file of thousands of such RUNs that is quadratic. Real Dockerfiles hold
 far fewer instructions; a creator further back than this gives no finding."""
+_OWN_LOOKBACK = 256
+"""How many commands of its own RUN before a clean-up are read for a use of what it
+deletes (see :func:`_own_use`); a clean-up further into the chain gives no finding."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,19 +291,25 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         script = ctx.shell(ins)
         if script is None or script.has_errors or not script.supported:
             continue
+        ordered = _Ordered(script)
         for cleanup in _cleanups(script):
-            found = _assess(ctx, tree, ins, script, cleanup)
+            found = _assess(ctx, tree, ins, script, ordered, cleanup)
             if found is not None:
                 yield found
 
 
 def _assess(
-    ctx: FixContext, tree: Dockerfile, ins: Instruction, script: ShellScript, cleanup: _Cleanup
+    ctx: FixContext,
+    tree: Dockerfile,
+    ins: Instruction,
+    script: ShellScript,
+    ordered: _Ordered,
+    cleanup: _Cleanup,
 ) -> Violation | None:
     command = cleanup.command
     if any(t.path is not None and covered(ins, t.path) for t in cleanup.targets):
         return None  # it empties a mount, not a layer
-    own = _own_use(script, command, cleanup.targets)
+    own = _own_use(ordered, command, cleanup.targets)
     if own in (_WRITE, _UNKNOWN):
         return None  # created and deleted in this RUN (or maybe so): as it should be
     creators = [_creator(ctx, ins, target) for target in cleanup.targets]
@@ -391,6 +402,10 @@ def _no_fix_reason(
             return "relative path after cd"
     if all(c.cleaned for c in found):
         return None
+    if not _failure_stops_run(script, command) and not _forced_rm(command):
+        # `RUN rm /tmp/x; echo done`: a failing rm was ignored there; appended to the
+        # creating RUN with && (or under set -e) it would stop the build.
+        return "the later RUN goes on when the clean-up fails"
     creator_script = ctx.shell(creator)
     assert creator_script is not None
     if ends_early(creator_script):
@@ -535,7 +550,10 @@ def _creator(ctx: FixContext, ins: Instruction, target: _Target) -> _Creator:
         if seen >= _LOOKBACK:
             break  # see _LOOKBACK
         if item.keyword == "RUN":
-            found = _run_effect(ctx, item, target)
+            # one answer per RUN and target: every clean-up of the same thing (the apt
+            # lists after each install) walks back over the same RUNs
+            key = ("mf201.run_effect", id(item), target)
+            found = ctx.cached(key, functools.partial(_run_effect, ctx, item, target))
             if found is None:
                 continue
             if found.instruction is not None:
@@ -753,7 +771,10 @@ def _archives_event(command: Command) -> str | None:
             return _sure(_DELETE, command)
         if call.name in _apt.INSTALLS | _apt.UPGRADES | {"update"}:
             return _WRITE
-        return None
+        # remove, purge, autoremove ... open apt's cache: where the base keeps it
+        # (no docker-clean), they write pkgcache.bin into /var/cache/apt, which
+        # `apt-get clean` deletes.
+        return _UNKNOWN
     if command.program == "rm" and any(
         _covers(p, _ARCHIVES_DIR) or _covers(p, _ARCHIVES_DIR + "/archives")
         for p in _literal_paths(command)
@@ -980,20 +1001,41 @@ def _opaque(command: Command) -> bool:
     return any(w.value is None for w in _apt.words_of(command))
 
 
-def _own_use(script: ShellScript, command: Command, targets: Sequence[_Target]) -> str | None:
+class _Ordered:
+    """A script's commands in source order, to find those before a clean-up by bisection
+    (filtering the whole list for each clean-up is quadratic in a long chain)."""
+
+    __slots__ = ("commands", "starts")
+
+    def __init__(self, script: ShellScript) -> None:
+        self.commands = sorted(script.commands, key=lambda c: c.start)
+        self.starts = [c.start for c in self.commands]
+
+    def before(self, command: Command) -> int:
+        """How many commands start before ``command``."""
+        return bisect.bisect_left(self.starts, command.start)
+
+
+def _own_use(ordered: _Ordered, command: Command, targets: Sequence[_Target]) -> str | None:
     """What the RUN's own commands before the clean-up do to what it deletes: a write
     (created here), a read (it needs them first), a command that may do either
-    (``./install.sh``), or nothing."""
-    before = [c for c in script.commands if c.start < command.start]
+    (``./install.sh``), or nothing.
+
+    A write and a may-write mean the same to the caller (no finding), so the walk goes
+    back from the clean-up and stops at the first of either; past ``_OWN_LOOKBACK``
+    commands it stops too, as a may-write: a chain of thousands of clean-ups, each
+    compared with every command before it, would be quadratic."""
+    end = ordered.before(command)
+    if end > _OWN_LOOKBACK:
+        return _UNKNOWN
     found: str | None = None
-    for target in targets:
-        kinds = [e for e, _ in _events(before, target)]
-        if _WRITE in kinds:
-            return _WRITE
-        if _UNKNOWN in kinds:
-            found = _UNKNOWN
-        elif _READ in kinds and found is None:
-            found = _READ
+    for earlier in reversed(ordered.commands[:end]):
+        for target in targets:
+            event = _event(earlier, target)
+            if event in (_WRITE, _UNKNOWN):
+                return event
+            if event == _READ:
+                found = _READ
     return found
 
 
@@ -1016,6 +1058,29 @@ def _separable(script: ShellScript, command: Command) -> bool:
     if command.operator_after not in (None, "&&", ";", "\n"):
         return False
     return all(op == "&&" for op in statement.operators)
+
+
+def _failure_stops_run(script: ShellScript, command: Command) -> bool:
+    """Whether the RUN fails when ``command`` (a separable clean-up) fails: it is in the
+    last statement, or ``set -e`` is in force and it ends its ``&&`` chain (set -e
+    ignores a failure anywhere else in the chain)."""
+    statement = script.statement_of(command)
+    if statement is None or statement is script.statements[-1]:
+        return True
+    return command.errexit and command.operator_after != "&&"
+
+
+def _forced_rm(command: Command) -> bool:
+    """``rm -f``: it does not fail for a file that is not there."""
+    if command.program != "rm":
+        return False
+    for word in command.effective_args:
+        v = word.value
+        if v is None or v == "--" or not v.startswith("-"):
+            return False
+        if v == "--force" or (not v.startswith("--") and "f" in v):
+            return True
+    return False
 
 
 def _changes_directory(commands: Iterator[Command] | Sequence[Command]) -> bool:
@@ -1061,7 +1126,8 @@ def _copied_from(ctx: FixContext, stage: Stage) -> bool:
 # --------------------------------------------------------------------------- the edits
 
 
-_LAYOUT = r"(?:[ \t]+|{esc}[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*)"
+# A line may end in several carriage returns (``\r\r\n``): the parser strips them all.
+_LAYOUT = r"(?:[ \t]+|{esc}[ \t]*\r*\n(?:[ \t]*(?:#[^\n]*)?\r*\n)*)"
 
 
 def _layout(escape: str) -> str:
@@ -1104,7 +1170,7 @@ def _head_removal(ins: Instruction, text: str, start: int, following: int) -> Ed
     """``text[start:following]`` (a first command and what joins it to the next one)
     deleted; comment lines in between describe the next command and stay, so the
     deletion ends at the escape before them (``RUN \\`` then the comment)."""
-    comment = re.compile(rf"{re.escape(ins.escape)}[ \t]*\r?\n[ \t]*#").search(
+    comment = re.compile(rf"{re.escape(ins.escape)}[ \t]*\r*\n[ \t]*#").search(
         text, start, following
     )
     return Edit.delete(start, following if comment is None else comment.start())
@@ -1119,7 +1185,10 @@ def _run_removal(tree: Dockerfile, ins: Instruction) -> Edit:
     """The whole RUN, with the comment lines right above it (they describe it) and,
     when blank lines stood on both sides, the blank lines after it."""
     elements = tree.elements
-    k = elements.index(ins)
+    # by offset: tuple.index compares dataclasses field by field along the file
+    k = bisect.bisect_left(elements, ins.start, key=lambda e: e.start)
+    if k >= len(elements) or elements[k] is not ins:
+        k = elements.index(ins)
     start = ins.start
     j = k
     while j > 0 and isinstance(elements[j - 1], Comment):

@@ -241,6 +241,11 @@ def _assess(
         f" (line {run.start_line}), which needs only"
     )
     try:
+        if run.continues_at_end:
+            raise _NoFix(
+                "the install RUN ends the file inside a continuation: the COPY moved after"
+                " it would be read as part of it"
+            )
         manifests, directory = _manifests_in_context(ctx, copy, run, script, install, between)
         plan = _plan(ctx.read_context_file, install, manifests, directory)
         _check_neighbours(ctx, copy, run, script, install, between, destination)
@@ -338,11 +343,14 @@ def _pip(command: Command, values: Sequence[str]) -> _Install | None:
         option, eq, attached = word.partition("=")
         if option in ("-r", "--requirement", "-c", "--constraint"):
             value = attached if eq else (rest.pop(0) if rest else "")
-            files.append(value)
-        elif word.startswith("-r") and len(word) > 2 and not word.startswith("--"):
-            files.append(word[2:])
-        elif option in ("-e", "--editable"):
-            problem = "`pip install -e` installs a project from the sources"
+            if not _remote(value):
+                files.append(value)
+        elif word.startswith(("-r", "-c")) and len(word) > 2 and not word.startswith("--"):
+            if not _remote(word[2:]):
+                files.append(word[2:])
+        elif option in ("-e", "--editable") or (word.startswith("-e") and word[2:3] != "-"):
+            value = attached if eq else word[2:] if word[2:] else (rest.pop(0) if rest else "")
+            problem = problem or _editable_problem(value)
         elif option in ("-f", "--find-links"):
             value = attached if eq else (rest.pop(0) if rest else "")
             if "://" not in value:
@@ -359,6 +367,20 @@ def _pip(command: Command, values: Sequence[str]) -> _Install | None:
     if any(literal_path(f) is None for f in files):
         problem = problem or "a requirement file is not named by a literal path"
     return _Install(command, "pip", "pip install -r", tuple(files), problem)
+
+
+def _remote(value: str) -> bool:
+    """A requirement or constraint file pip downloads (``-r https://...``): not read
+    from the context."""
+    return "://" in value and not value.startswith("file:")
+
+
+def _editable_problem(value: str) -> str:
+    if "://" in value and not value.startswith("file:"):
+        # pip checks a VCS URL out into ./src (outside a virtualenv): the sources copied
+        # afterwards would land on top of it
+        return f"`-e {value}` checks a project out into the working directory"
+    return "`pip install -e` installs a project from the sources"
 
 
 def _local_requirement(word: str) -> bool:
@@ -627,13 +649,23 @@ def _check_manifest(
             raise _NoFix(f"{main} needs other files of the context (`replace ... {local.group()}`)")
     elif ecosystem == "bundler":
         found = re.search(
-            r"^\s*(gemspec|eval_gemfile)\b|\bpath:|:path\s*=>|require_relative|__dir__", text, re.M
+            r"^\s*(gemspec|eval_gemfile)\b|\bpath:|:path\s*=>|require_relative|__dir__"
+            r"|\bfile:|:file\s*=>|\b(?:File|IO|Dir)\.",
+            text,
+            re.M,
         )
         if found is not None:
             raise _NoFix(f"{main} needs other files of the context (`{found.group().strip()}`)")
     elif ecosystem == "maven":
         if "<modules>" in text:
             raise _NoFix(f"{main} needs other files of the context (`<modules>`)")
+        parent = _local_parent(text, directory)
+        if parent is not None and read(parent) is not None:
+            raise _NoFix(f"{main} needs other files of the context (its `<parent>`, {parent})")
+    elif ecosystem == "composer" and (
+        local := re.search(r'"type"\s*:\s*"(?:path|artifact)"', text)
+    ):
+        raise _NoFix(f"{main} needs other files of the context (`{local.group()}` repository)")
     elif (
         ecosystem == "composer"
         and not install.ignore_scripts
@@ -656,6 +688,24 @@ _BLOCKING_FILES: dict[str, tuple[tuple[str, str], ...]] = {
         (".mvn/jvm.config", "Maven's configuration"),
     ),
 }
+
+
+def _local_parent(text: str, directory: str) -> str | None:
+    """The context path of the parent POM Maven reads before the repository: its
+    ``<relativePath>`` (default ``../pom.xml``) joined to the manifest's directory;
+    None when there is no ``<parent>``, an empty ``<relativePath/>`` (the repository
+    only) or a path that leaves the context."""
+    block = re.search(r"<parent>(.*?)</parent>", text, re.S)
+    if block is None:
+        return None
+    given = re.search(r"<relativePath\s*(?:/>|>([^<]*)</relativePath>)", block.group(1))
+    relative = "../pom.xml" if given is None else (given.group(1) or "").strip()
+    if not relative:
+        return None
+    path = posixpath.normpath(posixpath.join(directory or ".", relative))
+    if not path.endswith(".xml"):
+        path = posixpath.join(path, "pom.xml")
+    return None if path.startswith("../") or path == ".." else path
 
 
 def _check_package_json(install: _Install, main: str, text: str) -> None:
@@ -707,10 +757,16 @@ def _requirement_lines(path: str, text: str) -> Iterator[str]:
         words = line.split()
         option, eq, attached = words[0].partition("=")
         value = attached if eq else (words[1] if len(words) > 1 else "")
+        if re.fullmatch(r"-[rce][^-].*", words[0]):  # ``-rbase.txt``, ``-e.``: one word
+            option, value = words[0][:2], words[0][2:]
         if option in ("-r", "--requirement", "-c", "--constraint"):
+            if _remote(value):
+                continue
             if literal_path(value) is None or value.startswith("/"):
                 raise _NoFix(f"{path} includes `{line}`, which the rule cannot follow")
             yield value
+        elif option in ("-e", "--editable") and _remote(value):
+            raise _NoFix(f"{path}: {_editable_problem(value)}")
         elif _local_line(option, value, line):
             raise _NoFix(f"{path} needs other files of the context (`{line}`)")
 
@@ -722,6 +778,8 @@ def _local_line(option: str, value: str, line: str) -> bool:
         return True
     if option in ("-f", "--find-links"):
         return "://" not in value
+    if option in ("-i", "--index-url", "--extra-index-url"):
+        return value.startswith("file:")  # a local index: a directory of the context
     if line.startswith("-"):
         return False
     return _local_requirement(line.split()[0]) or bool(re.search(r"@\s*(?:file:|\.)", line))
@@ -954,8 +1012,9 @@ def _after(run: Instruction, copy: Instruction) -> Edit:
     """The whole COPY, moved to the line after the install RUN (the COPY comes before
     the RUN, so it ends with a newline)."""
     text = copy.render()
-    if run.lines[-1].newline:
+    if "\n" in run.lines[-1].newline:
         return Edit.insert(run.end, text)
-    # the RUN ends the file without a newline: so does the moved COPY
-    newline = next((ln.newline for ln in copy.lines if ln.newline), "\n")
+    # the RUN ends the file without a newline (a carriage return alone is none to
+    # BuildKit): so does the moved COPY
+    newline = next((ln.newline for ln in copy.lines if "\n" in ln.newline), "\n")
     return Edit.insert(run.end, newline + text.removesuffix(newline))

@@ -56,7 +56,8 @@ Stages that do not ship are fixed too, and the message says so: the fix
 saves build cache and CI disk, not image size (`--target` names the image).
 
 A finding without a fix when the clean-up might not be harmless or might not
-reach the cache: `--installroot` (common when building a minimal root file
+reach the cache: a mount inside the cache directory (the clean-up would empty
+it); `--installroot` (common when building a minimal root file
 system: the cache is under the new root), `-c`/`--config`, a `--setopt` of
 `cachedir` or `keepcache`, `--downloadonly` without `--downloaddir`/`--destdir`;
 installs run as another user (`sudo -u`, `gosu`); a later command of the RUN

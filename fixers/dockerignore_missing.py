@@ -7,7 +7,9 @@ Finds a Dockerfile whose directory has no `.dockerignore` (nor a
 would copy paths an image never needs, and creates a `.dockerignore` beside it
 listing exactly those paths, chosen from what the directory holds:
 
-- `.git` (unless a `RUN` calls `git`: the build may read the history);
+- `.git` (unless a `RUN` calls `git`, or `pyproject.toml`, `setup.cfg` or
+  `setup.py` names a plugin that versions the project from git,
+  `setuptools-scm`, `hatch-vcs`, `versioneer`...: the build reads the history);
 - `**/node_modules`, `**/__pycache__`, `**/*.pyc`, `**/.pytest_cache`,
   `**/.mypy_cache`, `**/.ruff_cache`, `**/.tox`;
 - Python virtualenvs (a directory holding `pyvenv.cfg`);
@@ -18,9 +20,14 @@ listing exactly those paths, chosen from what the directory holds:
 A pattern is written only when the directory has something it matches, some
 `COPY`/`ADD` (or a context bind mount) would copy that, and no `COPY`/`ADD`
 names it or a path under it (`COPY node_modules ./node_modules` keeps
-`node_modules`; `COPY target/app.jar /app/` keeps `target`). `--diff` shows the
-new file as `--- /dev/null` / `+++ b/PATH` (`git apply` creates it); `fix`
-creates it, never replacing a file.
+`node_modules`; `COPY target/app.jar /app/` keeps `target`), nor a Dockerfile
+below the directory that may be built with it as its context (`-f
+docker/Dockerfile .`), and no other instruction names it (`RUN cp
+/src/target/app.jar /`, `ENV NODE_PATH=/app/node_modules`). A Node.js image
+(`node` in the file) that runs no package manager keeps `node_modules`: it
+runs the one it copies. `--diff` shows the new file as `--- /dev/null` /
+`+++ b/PATH` (`git apply` creates it); `fix` creates it, never replacing a
+file.
 
 ## Why
 
@@ -70,13 +77,15 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from manifesto.context import FixContext
 from manifesto.context_files import ContextListing
-from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.values import buildkit_value, mounts
+from manifesto.cst import Dockerfile, Instruction, parse
+from manifesto.cst.parser import ParseError
+from manifesto.cst.values import InstructionError, buildkit_value, mounts
 from manifesto.diagnostics import RuleInfo
 from manifesto.discover import is_dockerfile_name
 from manifesto.edits import Applicability, Fix, NewFile, Violation
@@ -126,7 +135,13 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
         return
     if any(ctx.windows_at(c.instruction) for c in copies):
         return
-    patterns = _patterns(listing, copies, _runs_git(tree, ctx))
+    runs_git = _runs_git(tree, ctx) or _versions_from_git(ctx.read_context_file)
+    sibling_sources = _sibling_sources(ctx.read_context_file, listing)
+    patterns = [
+        p
+        for p in _patterns(listing, [*copies, *sibling_sources], runs_git)
+        if not _used_by_the_build(tree, listing, p)
+    ]
     if not patterns:
         return
     anchor = next((c for c in copies if "" in c.sources), copies[0]).instruction
@@ -210,6 +225,74 @@ def _runs_git(tree: Dockerfile, ctx: FixContext) -> bool:
         if any(c.program == "git" for c in script.commands) or "git" in ins.args_text:
             return True
     return False
+
+
+_GIT_VERSIONING = re.compile(
+    r"setuptools[_-]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
+    r"|vcs-versioning|versioningit"
+)
+"""Python build plugins that read the version from the git history: ``pip install .``
+fails without ``.git`` ("unable to detect version")."""
+_PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+_PACKAGE_MANAGERS = re.compile(r"(?<![\w.-])(?:npm|npx|yarn|pnpm|bun)(?![\w.-])")
+_NODE = re.compile(r"(?<![\w.-])node(?![\w.-])")
+"""``node`` run, or a ``node:20`` base: a Node.js image."""
+
+
+def _versions_from_git(read: Callable[[str], str | None] | None) -> bool:
+    if read is None:
+        return False
+    return any(_GIT_VERSIONING.search(read(name) or "") for name in _PROJECT_FILES)
+
+
+def _sibling_sources(
+    read: Callable[[str], str | None] | None, listing: ContextListing
+) -> list[_Copy]:
+    """What the other Dockerfiles below the directory copy, as sources of this context:
+    one built with ``-f docker/Dockerfile .`` shares it, and may copy what the new
+    file would exclude (``COPY .git ...``, ``COPY target/app.jar ...``)."""
+    out: list[_Copy] = []
+    if read is None:
+        return out
+    for path in listing.paths:
+        name = path.rsplit("/", 1)[-1]
+        if "/" not in path or not is_dockerfile_name(name):
+            continue
+        try:
+            other = parse(read(path) or "")
+            out += [c for c in _context_copies(other) if c.instruction.keyword != "RUN"]
+        except (ParseError, InstructionError, ValueError):
+            continue  # a sibling that does not parse names nothing
+    return out
+
+
+def _used_by_the_build(tree: Dockerfile, listing: ContextListing, pattern: str) -> bool:
+    """Whether an instruction other than COPY/ADD names what ``pattern`` would exclude
+    (``RUN cp /app/target/app.jar /``, ``ENV NODE_PATH=/app/node_modules``), or the
+    image runs a ``node_modules`` of the context that no install in the file replaces."""
+    if pattern == ".git":
+        return False  # decided by :func:`_runs_git`
+    names = {
+        part
+        for p in listing.paths
+        if _excludes(pattern, p.rstrip("/"))
+        for part in p.rstrip("/").split("/")
+        if fnmatch.fnmatchcase(part, pattern.removeprefix("**/"))
+    }
+    texts = [
+        ins.args_text for ins in tree.instructions if ins.keyword not in ("COPY", "ADD", "FROM")
+    ]
+    if (
+        pattern == "**/node_modules"
+        and any(_NODE.search(i.args_text) for i in tree.instructions if i.keyword != "COPY")
+        and not any(_PACKAGE_MANAGERS.search(t) for t in texts)
+    ):
+        return True  # a Node.js image that installs nothing runs the copied node_modules
+    return any(
+        re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.=-])", text)
+        for name in names
+        for text in texts
+    )
 
 
 def _candidates(listing: ContextListing, runs_git: bool) -> list[str]:

@@ -64,7 +64,7 @@ from collections.abc import Iterator
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
-from manifesto.cst.text import GO_SPACE
+from manifesto.cst.text import GO_SPACE, WHITESPACE_RE
 from manifesto.cst.words import parse_words, split_command
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
@@ -81,6 +81,7 @@ INFO = RuleInfo(
 
 REASON_MIXED_VALUE = "the value has spaces as well as quotes or escapes"
 REASON_ODD_KEY = "the key has quotes or escapes"
+REASON_UNICODE_SPACE = "a Unicode space (not a blank) follows the key"
 REASON_COMMENT_INSIDE = "a comment line sits between the key and the value"
 
 _BLANKS = re.compile("[" + "".join(sorted(GO_SPACE)) + "]+")
@@ -110,7 +111,12 @@ def _assess(ins: Instruction, text: str) -> Violation | None:
     message = f"legacy `ENV {key} <value>`: write ENV {key}=<value>"
     special = ('"', "'", ins.escape)
     reason = None
-    if any(ch in key for ch in special):
+    # BuildKit splits the legacy key from its value at ASCII blanks only: in
+    # `ENV A\u00a0 b` the key is "A\u00a0", which no key=value spelling keeps.
+    split = WHITESPACE_RE.search(ins.args_text)
+    if split is None or split.start() != blanks.start():
+        reason = REASON_UNICODE_SPACE
+    elif any(ch in key for ch in special):
         reason = REASON_ODD_KEY
     elif len(parse_words(value, ins.escape)) == 1:
         quote = ""

@@ -58,7 +58,10 @@ runs (`sudo apt-get update` for `sudo apt-get install`).
 - Reported without a fix: an install inside a condition, a loop, a function or
   a subshell, after `||` or in a pipeline, run as another user
   (`gosu`, `su-exec`), or through another command (`xargs apt-get`,
-  `sh -c`).
+  `sh -c`); and when the earlier update passes an option other than `-q` or
+  `-y` (`-o Acquire::Check-Valid-Until=false` for an archived release,
+  `--allow-releaseinfo-change`, `-o Dir::Etc::sourcelist=...`): a plain
+  update would fail, or read other sources, where that one succeeded.
 - `apk add` and `yum install` are not checked: `apk add` without
   `--update`/`--no-cache` after an `apk update`, and yum's metadata cache,
   are left to the package-cache rules.
@@ -131,7 +134,7 @@ def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
             "(a cached layer, maybe months old): run apt-get update in this RUN"
         )
         message += stage_note(ctx, ins)
-        reason = _no_fix_reason(ctx, ins, script, reader)
+        reason = _no_fix_reason(ctx, ins, script, reader) or _update_options(ctx, source)
         if reason is not None:
             yield Violation(
                 INFO.code,
@@ -259,6 +262,32 @@ def _no_fix_reason(
         return "the install reads a here-document"
     if not ctx.posix_shell_at(ins):
         return NO_POSIX_SHELL
+    return None
+
+
+_PLAIN_UPDATE_OPTIONS = frozenset({"q", "quiet", "silent", "y", "yes", "assume-yes"})
+"""Options of the earlier update that a plain ``apt-get update`` may leave out."""
+
+
+def _update_options(ctx: FixContext, source: Instruction) -> str | None:
+    """Why a plain ``apt-get update`` would not do what the earlier one did: that one
+    needs an option (``-o Acquire::Check-Valid-Until=false`` on an archived release,
+    ``--allow-releaseinfo-change``, a ``Dir::Etc::sourcelist`` of its own), without
+    which the added update fails or reads other sources."""
+    script = ctx.shell(source)
+    for command in script.commands if script is not None else ():
+        call = _apt.apt_call(command)
+        if call is None or not (call.name == "update" or _apt.updates_first(call)):
+            continue
+        for option in call.options:
+            if option.name not in _PLAIN_UPDATE_OPTIONS:
+                written = option.word.value or option.word.text
+                if option.name in ("o", "option") and option.value and "=" not in written:
+                    written += f" {option.value}"
+                return (
+                    f"the update on line {source.start_line} passes `{written}`, which an"
+                    " added plain update would lack"
+                )
     return None
 
 

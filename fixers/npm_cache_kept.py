@@ -46,7 +46,10 @@ clean-up would empty another cache); the install runs as another user
 (`sudo -u`, `gosu`, `su-exec`, ...) or with its own `HOME` / `npm_config_cache`;
 a later command may uninstall npm or Node (`apk del`, `apt-get purge`,
 `npm uninstall -g`, `rm` of their files: the appended `npm` would not be found);
-the RUN has a top-level `exit` or `exec`.
+the RUN has a top-level `exit` or `exec`; a cache, tmpfs or bind mount inside the
+cache (`/root/.npm/_cacache/content-v2`: the clean-up would empty it and fail on
+its mount point); a later RUN on top of this layer that installs `--offline`
+(from the cache the clean-up deletes).
 
 ## Caveats
 
@@ -73,6 +76,7 @@ from manifesto.shell import Command, ShellScript, Word
 
 from ._package_caches import (
     Assessment,
+    Outcome,
     appended_cleanup_violations,
     assess_folder_cleanup,
     checked_runs,
@@ -80,8 +84,10 @@ from ._package_caches import (
     env_value,
     first_positional,
     mount_ends_with,
+    mount_targets,
     rm_targets,
 )
+from ._rpm import REASON_MOUNT_INSIDE, later_runs_have
 
 INFO = RuleInfo(
     code="MF113",
@@ -223,8 +229,27 @@ def _assess_run(
 def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
     for ins, script in checked_runs(tree, ctx):
         installs = [c for c in script.commands if install_word(c) is not None]
-        if installs:
+        if not installs:
+            continue
+        if not _mounted(ins, ()) and any("/.npm/" in t + "/" for t in mount_targets(ins)):
+            # `/root/.npm/_cacache/content-v2` on a cache mount: the clean-up would
+            # empty it, then fail to delete its mount point
+            yield Assessment(ins, installs[0], Outcome.REPORT, REASON_MOUNT_INSIDE)
+        elif later_runs_have(ctx, ins, _installs_offline, "npm --offline"):
+            yield Assessment(ins, installs[0], Outcome.REPORT, REASON_READ_OFFLINE)
+        else:
             yield _assess_run(ctx, ins, script, installs)
+
+
+REASON_READ_OFFLINE = "a later RUN reads the cache offline"
+
+
+def _installs_offline(command: Command) -> bool:
+    """``npm install --offline``: it installs from the cache alone, and fails on what
+    an earlier clean-up deleted."""
+    return install_word(command) is not None and any(
+        w.value in ("--offline", "--offline=true") for w in command.effective_args
+    )
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:

@@ -47,8 +47,9 @@ is what the author asked for).
 
 A finding without a fix: `--cache-dir` given (the author chose a cache; a
 `--cache-dir` after the inserted flag would override it anyway), and stages whose
-base image ships a pip older than 6.0 (Ubuntu 12.04/14.04, Debian 7/8, Alpine up
-to 3.1), which rejects `--no-cache-dir`.
+base image ships a pip older than 6.0 (Ubuntu 12.04 to 15.10, Debian 6 to 8, Alpine
+up to 3.1, python images frozen before 2015, and any image tagged with the code name
+of such a release, `buildpack-deps:jessie`), which rejects `--no-cache-dir`.
 
 ## Caveats
 
@@ -130,10 +131,22 @@ _ENV_NAMES = frozenset({"PIP_NO_CACHE_DIR"})
 # pip older than 6.0 has no --no-cache-dir; these bases ship one from the distribution
 _OLD_PIP_BASES = re.compile(
     r"(?:docker\.io/)?(?:library/)?"
-    r"(?:ubuntu:(?:12\.04|14\.04|precise|trusty)|debian:(?:7|8|wheezy|jessie)|alpine:3\.[01])"
+    r"(?:ubuntu:(?:1[2-5]\.(?:04|10)|precise|quantal|raring|saucy|trusty|utopic|vivid|wily)"
+    r"|debian:(?:6|7|8|squeeze|wheezy|jessie)|alpine:3\.[01]"
+    # python images frozen before pip 6.0 (December 2014) came out
+    r"|python:(?:2\.7\.[0-8]|3\.3\.[0-5]|3\.4\.[01]))"
     r"(?:[.\-@].*)?",
     re.IGNORECASE,
 )
+# Any other image tagged with the code name of such a release (buildpack-deps:jessie,
+# node:6-wheezy) installs that release's pip with apt-get; python and pypy images
+# bring their own, newer, pip.
+_OLD_RELEASE_TAG = re.compile(
+    r"(?:^|[^a-z])(?:precise|quantal|raring|saucy|trusty|utopic|vivid|wily|squeeze|wheezy"
+    r"|jessie)(?:$|[^a-z])",
+    re.IGNORECASE,
+)
+_OWN_PIP_IMAGES = re.compile(r"(?:docker\.io/)?(?:library/)?(?:python|pypy)", re.IGNORECASE)
 
 
 def _pip_args(command: Command) -> tuple[Word, ...] | None:
@@ -234,7 +247,14 @@ def _cache_mounted(ctx: FixContext, ins: Instruction) -> bool:
 
 def _old_pip_base(ctx: FixContext, ins: Instruction) -> bool:
     reference = ctx.base_of(ins).reference
-    return reference is not None and _OLD_PIP_BASES.fullmatch(reference) is not None
+    if reference is None:
+        return False
+    if _OLD_PIP_BASES.fullmatch(reference) is not None:
+        return True
+    name, _, tag = reference.partition("@")[0].rpartition(":")
+    if not name or "/" in tag:
+        return False  # no tag (the colon was a registry port)
+    return _OWN_PIP_IMAGES.fullmatch(name) is None and _OLD_RELEASE_TAG.search(tag) is not None
 
 
 def _assess_install(

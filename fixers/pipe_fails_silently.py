@@ -56,9 +56,12 @@ FROM it (it is part of the image's configuration). Those now run under bash
 instead of `sh` (`echo -e`, `[[`, brace expansion behave differently), and
 with `pipefail` a pipe that used to pass may fail on purpose:
 `yes | apt-get install x` ends `yes` with SIGPIPE (status 141), which now
-fails the `RUN`. A stage where a covered `RUN` pipes from `yes` or into a
-reader that stops early (`head`, `grep -q`, `grep -m`) is therefore
-reported without a fix (reason `pipe-ends-early`).
+fails the `RUN`. A stage where a covered `RUN` (its own, or one of a stage
+built FROM it) pipes from `yes` or into a reader that stops early (`head`,
+`grep -q`, `grep -m`) is therefore reported without a fix (reason
+`pipe-ends-early`); so is one that pipes from `grep`, which exits 1 when
+nothing matches (`grep -v '^#' list | xargs ...`), a result the reader
+takes in its stride (reason `pipe-grep-may-match-nothing`).
 
 ## Caveats
 
@@ -76,6 +79,7 @@ it").
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -109,10 +113,14 @@ REASON_NO_BASH = "bash is not certainly in the image"
 REASON_INHERITS_FIX = "the stage it is built FROM gets the SHELL"
 REASON_OTHER_SHELL = "the stage's SHELL is not /bin/sh"
 REASON_ENDS_EARLY = "a pipe of the stage ends early on purpose"
+REASON_GREP_WRITER = "a pipe of the stage reads grep, which fails when nothing matches"
 # Pipes that succeed today only because a side's failure is ignored: `yes` is killed
 # by SIGPIPE when its reader is done (bash -o pipefail then fails the RUN with 141),
 # and a reader that stops early (`head`, `grep -q`) does the same to any writer.
 _ENDLESS_WRITERS = frozenset({"yes"})
+_MATCHING_WRITERS = frozenset({"grep", "egrep", "fgrep", "zgrep"})
+"""grep exits 1 when nothing matches (`grep -v '^#' list | xargs ...` on a list of
+comments alone): the reader is fine with no input, pipefail would fail the RUN."""
 _EARLY_READERS = frozenset({"head"})
 _EARLY_READER_OPTIONS = {"grep": ("-q", "--quiet", "--silent", "-m", "--max-count")}
 
@@ -164,12 +172,16 @@ def _assess(ctx: FixContext, stage: Stage, ins: Instruction, pipe: Command) -> V
         return _report(ins, pipe, REASON_NO_BASH)
     early = _early_ending_pipe(ctx, stage, ins)
     if early is not None:
-        return _report(ins, pipe, f"{REASON_ENDS_EARLY} (`{early}` on line {_line(ctx, early)})")
+        command, why = early
+        return _report(ins, pipe, f"{why} (`{command.text}` on line {_line(ctx, command)})")
     comments = ctx.tree.comments_before(ins)
     at = comments[0].start if comments else ins.start
     first_line = ins.lines[0]
     indent = first_line.content[: len(first_line.content) - len(first_line.content.lstrip())]
-    newline = first_line.newline or "\n"
+    # a RUN that ends the file has no newline of its own: the file's (a CRLF file stays CRLF)
+    # (a carriage return that ends the file is no line break: BuildKit cuts on "\n" only)
+    lines = itertools.chain(ins.lines, (ln for i in ctx.tree.instructions for ln in i.lines))
+    newline = next((ln.newline for ln in lines if ln.newline.endswith("\n")), "\n")
     keyword = keyword_like(ctx, ins, "SHELL")
     line = f"{indent}{keyword} {json.dumps(list(BASH_PIPEFAIL))}{newline}"
     return Violation(
@@ -185,13 +197,17 @@ def _assess(ctx: FixContext, stage: Stage, ins: Instruction, pipe: Command) -> V
     )
 
 
-def _early_ending_pipe(ctx: FixContext, stage: Stage, first: Instruction) -> Command | None:
-    """A pipe in a RUN the SHELL would cover (from ``first`` on) that pipefail would
-    turn into a failure: ``yes | ...``, ``... | head``, ``... | grep -q``."""
+def _early_ending_pipe(
+    ctx: FixContext, stage: Stage, first: Instruction
+) -> tuple[Command, str] | None:
+    """A pipe in a RUN the SHELL would cover (from ``first`` on, and every RUN of the
+    stages built FROM the stage, which inherit the SHELL) that pipefail would turn into
+    a failure: ``yes | ...``, ``... | head``, ``... | grep -q``, ``grep x | ...``."""
+    heirs = [s for s in ctx.stages if s is not stage and stage in ctx.ancestors(s)]
     covered = False
-    for ins in stage.instructions:
+    for ins in (*stage.instructions, *(i for s in heirs for i in s.instructions)):
         covered = covered or ins is first
-        if not covered or ins.keyword != "RUN":
+        if not covered or ins.keyword != "RUN" or ctx.windows_at(ins):
             continue
         script = ctx.shell(ins)
         if script is None:
@@ -202,13 +218,15 @@ def _early_ending_pipe(ctx: FixContext, stage: Stage, first: Instruction) -> Com
                 continue
             writer = commands[i - 1]
             if writer.program in _ENDLESS_WRITERS:
-                return writer
+                return writer, REASON_ENDS_EARLY
+            if writer.program in _MATCHING_WRITERS:
+                return writer, REASON_GREP_WRITER
             options = _EARLY_READER_OPTIONS.get(command.program or "")
             if command.program in _EARLY_READERS or (
                 options is not None
                 and any((w.value or "").startswith(options) for w in command.effective_args)
             ):
-                return command
+                return command, REASON_ENDS_EARLY
     return None
 
 

@@ -100,6 +100,8 @@ INFO = RuleInfo(
 )
 
 _HOW_TO_PIN = "`manifesto pin --update` records one in manifesto.lock; or fix with --resolve"
+_NOT_IN_ONE_PIECE = "the reference is not written in one piece: edit it by hand"
+_NO_VERSION_TAG = "no version tag is known for the image (its pin has a digest only)"
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
@@ -124,7 +126,15 @@ def _floating(use: ImageUse, pins: ImagePins | None) -> Violation:
     state = "untagged" if ref.tag is None else "tagged `latest`"
     shown = use.written if use.written == str(ref) else f"{use.written}` (`{ref}`)"
     pin = pins.pin_for(ref) if pins is not None else None
-    if pins is None or pin is None or pin.tag is None:
+    if pins is not None and pin is not None and pin.tag is None:
+        # the lock entry (or the registry, with --resolve) knows the image, not a version
+        return _violation(
+            use,
+            f"`{shown}` is {state}: each build takes whatever `latest` is then;"
+            " pin a version tag (no version tag is known for it: name one in manifesto.lock)",
+            reason=_NO_VERSION_TAG,
+        )
+    if pins is None or pin is None:
         return _violation(
             use,
             f"`{shown}` is {state}: each build takes whatever `latest` is then;"
@@ -175,8 +185,14 @@ def _stale_digest(use: ImageUse, pins: ImagePins | None) -> Violation | None:
 def _digest_only(use: ImageUse, pins: ImagePins | None) -> Violation:
     tag = pins.tag_for_digest(use.ref) if pins is not None else None
     message = f"`{use.written}` is pinned by digest alone: nothing says which version it is"
-    if tag is None or use.edit is None:
+    if tag is None:
         return _violation(use, message + "; add the tag it carries")
+    if use.edit is None:
+        return _violation(
+            use,
+            f"{message}; add the tag it carries, `{tag}`",
+            reason=_NOT_IN_ONE_PIECE,
+        )
     target = use.ref.with_tag(tag)
     fix = Fix(
         f"Write the tag too: `{target}`",
@@ -187,23 +203,21 @@ def _digest_only(use: ImageUse, pins: ImagePins | None) -> Violation:
 
 
 def _violation(
-    use: ImageUse, message: str, target: ImageRef | None = None, title: str = ""
+    use: ImageUse,
+    message: str,
+    target: ImageRef | None = None,
+    title: str = "",
+    reason: str = "no pin is known (no lock entry, and --resolve was not asked)",
 ) -> Violation:
     if target is None:
-        return Violation(
-            INFO.code,
-            message,
-            use.span.start,
-            use.span.end,
-            reason=no_fix("no pin is known (no lock entry, and --resolve was not asked)"),
-        )
+        return Violation(INFO.code, message, use.span.start, use.span.end, reason=no_fix(reason))
     if use.edit is None:
         return Violation(
             INFO.code,
             f"{message}; write it as `{target}` (not written in one piece: edit it by hand)",
             use.span.start,
             use.span.end,
-            reason=no_fix("the reference is not written in one piece: edit it by hand"),
+            reason=no_fix(_NOT_IN_ONE_PIECE),
         )
     if use.arg is not None:
         title += f" in the default of ARG {use.arg}"

@@ -54,14 +54,19 @@ A finding without a fix when appending could misfire: `--cache-folder` elsewhere
 (`sudo -u`, `gosu`, `su-exec`, ...) or with its own `HOME` / `YARN_CACHE_FOLDER`;
 a later command may uninstall Yarn or Node (`apk del`, `apt-get purge`, `rm` of
 their files: the appended `yarn` would not be found); the RUN has a top-level
-`exit` or `exec`.
+`exit` or `exec`. And a project install (anything but `yarn global add`, which
+Yarn 2+ does not have) when the project may hold files the Dockerfile does not
+show: a COPY or ADD of a directory, a glob, a variable or another stage (`COPY .
+.`), or a download (`git`, `curl`, `wget`, `tar` ...) before it. Such a project's
+`.yarnrc.yml` may set `yarnPath`, and the image's Yarn 1 then hands every command,
+`yarn cache clean` included, over to Yarn 2+. And a later RUN on top of this layer
+that installs `--offline` (from the cache the clean-up deletes).
 
 ## Caveats
 
-A Berry project brought in by `COPY . .` (its `.yarnrc.yml` or the
-`packageManager` field of `package.json`) cannot be seen from the Dockerfile;
-the file shows no sign of it only when it does not use Corepack nor set a
-version, and Yarn 1 is what the official Node images ship. A project `.yarnrc`
+The `packageManager` field of a `package.json` copied by name cannot be seen
+from the Dockerfile; it takes effect only through Corepack, which the file would
+name, and Yarn 1 is what the official Node images ship. A project `.yarnrc`
 with its own `cache-folder` is not visible either. `sh -c "yarn install"` is not
 looked into. `ONBUILD` RUNs are left alone.
 Stages that do not ship are fixed too, and the message says so: the fix
@@ -75,10 +80,11 @@ hadolint DL3060 (which looks at `yarn install` only).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from manifesto.context import FixContext
 from manifesto.cst import Dockerfile, Instruction
+from manifesto.cst.values import buildkit_value
 from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Violation
@@ -97,6 +103,7 @@ from ._package_caches import (
     rm_targets,
     value,
 )
+from ._rpm import later_runs_have
 
 INFO = RuleInfo(
     code="MF112",
@@ -247,7 +254,76 @@ def _assess(tree: Dockerfile, ctx: FixContext) -> Iterator[Assessment]:
         if berry:
             yield Assessment(ins, installs[0], Outcome.SKIP, "Yarn 2+ (Berry)")
             continue
+        project = [c for c in installs if not _is_global(c)]
+        if project and _project_unseen(ctx, ins, script, project[0]):
+            yield Assessment(ins, project[0], Outcome.REPORT, REASON_PROJECT_UNSEEN)
+            continue
+        if later_runs_have(ctx, ins, _installs_offline, "yarn --offline"):
+            yield Assessment(ins, installs[0], Outcome.REPORT, REASON_READ_OFFLINE)
+            continue
         yield _assess_run(ctx, ins, script, installs)
+
+
+REASON_READ_OFFLINE = "a later RUN reads the cache offline"
+
+
+def _installs_offline(command: Command) -> bool:
+    """``yarn install --offline``: it installs from the cache alone, and fails on what
+    an earlier clean-up deleted."""
+    return install_word(command) is not None and any(
+        w.value == "--offline" for w in command.effective_args
+    )
+
+
+REASON_PROJECT_UNSEEN = "a COPY of a directory or a download may bring a Yarn 2+ project"
+# Programs that bring a project's files in from elsewhere (its .yarnrc.yml among them).
+_FETCHERS = frozenset({"git", "curl", "wget", "svn", "hg", "tar", "unzip", "bsdtar", "7z"})
+
+
+def _is_global(command: Command) -> bool:
+    """``yarn global add``: Yarn 2+ has no ``global``, so a build that runs it has Yarn 1."""
+    words = command.effective_args
+    at = first_positional(words, 0, _VALUE_OPTIONS)
+    return at is not None and words[at].value == "global"
+
+
+def _project_unseen(
+    ctx: FixContext, ins: Instruction, script: ShellScript, install: Command
+) -> bool:
+    """Whether the project Yarn installs may hold files the Dockerfile does not show:
+    a `.yarnrc.yml` whose `yarnPath` makes the image's Yarn 1 hand over to Yarn 2+,
+    whose `yarn cache clean` deletes the cache Plug'n'Play loads packages from. A COPY
+    or ADD of a directory, a glob, a variable or another stage (`COPY . .`), or a
+    download (`git clone`, `curl | tar`) before the install may bring one."""
+    if any(c.program in _FETCHERS and c.start < install.start for c in script.commands):
+        return True
+    for item in ctx.earlier_in_image(ins):
+        eff = item.effective
+        if eff.keyword in ("COPY", "ADD"):
+            copied_from = next(eff.flags_named("from"), None) is not None
+            if copied_from or not all(_named_file(w) for w in _sources(eff)):
+                return True
+        elif eff.keyword == "RUN":
+            earlier = ctx.shell(eff)
+            if earlier is None or any(c.program in _FETCHERS for c in earlier.commands):
+                return True
+    return False
+
+
+def _sources(copy: Instruction) -> Sequence[str]:
+    if copy.heredocs:
+        return ()  # a here-document writes the file it names, in sight
+    values, _ = buildkit_value(copy)
+    return values[:-1]
+
+
+def _named_file(source: str) -> bool:
+    """A source that is surely one file (``package.json``, ``yarn.lock``), not a
+    directory, a glob or a variable."""
+    base = source.rstrip("/").rsplit("/", 1)[-1]
+    if source.endswith("/") or base in ("", ".", "..") or any(ch in source for ch in "*?[$"):
+        return False
+    return "." in base
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:

@@ -64,7 +64,8 @@ install of the RUN; installs run with `-C`/`--cacheonly` (nothing downloaded);
 ONBUILD RUNs.
 
 A finding without a fix when the clean-up might not be harmless or might not
-reach the cache: `--installroot`, `-c`/`--config`, a `--setopt` of `cachedir`
+reach the cache: a mount inside the cache directory (the clean-up would empty
+it); `--installroot`, `-c`/`--config`, a `--setopt` of `cachedir`
 or `keepcache`, `--downloadonly` without `--downloaddir` (the packages are kept
 on purpose); installs run as another user (`sudo -u`, `gosu`); a later command
 of the RUN that may remove yum (`rpm -e`, `yum remove yum`, ...); a top-level

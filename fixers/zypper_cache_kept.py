@@ -47,7 +47,8 @@ Stages that do not ship are fixed too, and the message says so: the fix
 saves build cache and CI disk, not image size (`--target` names the image).
 
 A finding without a fix when the clean-up might not be harmless or might not
-reach the cache: `--root`/`-R`/`--installroot`, `--cache-dir` and the other
+reach the cache: a mount inside the cache directory (the clean-up would empty
+it); `--root`/`-R`/`--installroot`, `--cache-dir` and the other
 cache directory options, `-c`/`--config`, `--download-only` (the packages are
 kept on purpose); installs run as another user; a later command of the RUN
 that may remove zypper; a top-level `exit` or `exec`; a later RUN on top of

@@ -13,7 +13,7 @@ import pytest
 from buildkit_oracle import ours, theirs
 from manifesto.cst import ParseError, parse
 from manifesto.cst.instructions import FLAGS, KEYWORDS, problems
-from manifesto.registry import CHECKS, rules
+from manifesto.registry import CHECKS, documented, rules
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -479,5 +479,5 @@ def test_checks_are_documented_like_fixers() -> None:
         assert info.applicability is None
         assert check.__name__.rsplit(".", 1)[-1] == info.name  # type: ignore[attr-defined]
         for heading in ("What it does", "Why", "Example", "Fix safety"):
-            assert heading in info.doc
+            assert heading in documented(info).doc
     assert {c.INFO.code for c in CHECKS} <= {r.code for r in rules()}

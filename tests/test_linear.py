@@ -26,12 +26,14 @@ from manifesto.diagnostics import RuleInfo
 from manifesto.diff import unified_diff
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.engine import EngineSettings, collect, fix_text
-from manifesto.registry import FIXERS, rules
+from manifesto.registry import FIXERS, OPT_IN, rules
 from manifesto.report import render
 from manifesto.runner import to_diagnostics
 from manifesto.shell import ShellCache, ShellSource, parse_shell
 
 UNSAFE = EngineSettings(unsafe_fixes=True)
+EVERY_RULE = (*FIXERS, *OPT_IN)
+"""``--select ALL,MF203``: the opt-in rule is measured too."""
 # 4x the input: linear ~4x the time, n log n ~5x, quadratic 16x; the margin is for a
 # loaded machine (CPU time still grows with cache and memory contention)
 RATIO = 10.0
@@ -89,6 +91,98 @@ def apk_virtual_runs(n: int) -> str:
     )
 
 
+def cleanups_in_later_runs(n: int) -> str:
+    # MF201: each download deleted one RUN later
+    return "FROM debian:12\n" + "".join(
+        f"RUN curl -fsSLo /tmp/a{i}.tgz https://e.com/a{i}.tgz && tar xzf /tmp/a{i}.tgz\n"
+        f"RUN rm /tmp/a{i}.tgz\n"
+        for i in range(n)
+    )
+
+
+def lists_deleted_apart(n: int) -> str:
+    # MF201/MF202/MF101: every clean-up of the lists walks back to the one update
+    return "FROM debian:12\nRUN apt-get update\n" + "".join(
+        f"RUN apt-get install -y --no-install-recommends p{i}\nRUN rm -rf /var/lib/apt/lists/*\n"
+        for i in range(n)
+    )
+
+
+def cleanups_in_one_chain(n: int) -> str:
+    # MF201 and MF203: thousands of clean-ups in one RUN, each of a file made before it
+    chain = " && ".join(f"touch /tmp/x{i} && rm /tmp/x{i} && rm /tmp/y{i}" for i in range(n))
+    return f"FROM debian:12\nRUN {chain}\n"
+
+
+def chained_units(n: int) -> str:
+    # MF203: a long `&&` chain of independent units, split into one RUN each
+    units = (
+        "apt-get update && apt-get install -y --no-install-recommends p{i}"
+        " && rm -rf /var/lib/apt/lists/*",
+        "curl -fsSLo /tmp/a{i}.tgz https://e.com/a{i}.tgz && tar xzf /tmp/a{i}.tgz -C /opt"
+        " && rm /tmp/a{i}.tgz",
+    )
+    chain = " && \\\n    ".join(units[i % 2].format(i=i) for i in range(n))
+    return f"FROM debian:12\nRUN {chain}\n"
+
+
+def long_pipeline(n: int) -> str:
+    # MF203/MF610: one pipeline of n commands
+    return "FROM debian:12\nRUN " + " | ".join(["cat"] * n) + "\n"
+
+
+def stages_copying_the_previous(n: int) -> str:
+    # MF201/MF401/MF501 over a stage graph: each stage copies from the one before
+    return "FROM debian:12 AS s0\nRUN echo 0 > /f\n" + "".join(
+        f"FROM debian:12 AS s{i}\nCOPY --from=s{i - 1} /f /f\nRUN rm /f && echo {i} > /f\n"
+        for i in range(1, n)
+    )
+
+
+def context_copied_in_stages(n: int) -> str:
+    # MF204: a whole-context COPY before each install
+    return "".join(f"FROM node:20 AS s{i}\nWORKDIR /app\nCOPY . .\nRUN npm ci\n" for i in range(n))
+
+
+def legacy_env_lines(n: int) -> str:
+    # MF607 and MF402
+    return "FROM debian:12\n" + "".join(
+        f"ENV KEY_{i} value {i}\nENV API_TOKEN_{i}=x\n" for i in range(n)
+    )
+
+
+def runs_starting_with_cd(n: int) -> str:
+    # MF603 (and MF203's working directories)
+    return "FROM debian:12\nWORKDIR /src\n" + "".join(
+        f"# build {i}\nRUN cd /src/{i} && make\n" for i in range(n)
+    )
+
+
+def stage_commands(n: int) -> str:
+    # MF401, MF601, MF605, MF606 in every stage
+    return "".join(
+        f"FROM debian:12 AS s{i}\nMAINTAINER me{i}\n"
+        f"CMD service cron start && nginx -g 'daemon off;'\nENTRYPOINT app --x {i}\n"
+        for i in range(n)
+    )
+
+
+def hygiene_runs(n: int) -> str:
+    # MF104, MF608, MF609, MF610 on every RUN
+    return "FROM debian:12\n" + "".join(
+        f"RUN apt install -y p{i} && wget https://e.com/f{i} | tar x\n" for i in range(n)
+    )
+
+
+def single_stage_build(n: int) -> str:
+    # MF501 (and MF401) on a long build stage
+    steps = "".join(f"RUN echo {i} > /src/f{i}\nENV V{i}=1\n" for i in range(n))
+    return (
+        f"FROM golang:1.22-bookworm\nWORKDIR /src\n{steps}COPY . .\nENV CGO_ENABLED=0\n"
+        'RUN go build -o /usr/local/bin/app .\nEXPOSE 8080\nCMD ["app"]\n'
+    )
+
+
 @pytest.fixture
 def alarm() -> Iterator[None]:
     """Fail a measurement that runs away instead of hanging the suite."""
@@ -98,11 +192,11 @@ def alarm() -> Iterator[None]:
 
 def pipeline(text: str) -> None:
     """What ``fix --diff`` and ``check`` do to one file, without the file system."""
-    result = fix_text(text, FIXERS, UNSAFE)
+    result = fix_text(text, EVERY_RULE, UNSAFE)
     assert not result.errors, result.errors
     unified_diff("Dockerfile", text, result.output)
     tree = parse(text)
-    findings = collect(text, tree, FIXERS, UNSAFE)
+    findings = collect(text, tree, EVERY_RULE, UNSAFE)
     diagnostics = to_diagnostics("Dockerfile", tree, findings)
     render("full", list(diagnostics), rules=rules(), sources={"Dockerfile": text})
 
@@ -129,6 +223,18 @@ def cpu_seconds(text: str, repeats: int) -> float:
         pytest.param(heredocs, 150, id="heredocs"),
         pytest.param(plain_instructions, 1_500, id="plain-instructions"),
         pytest.param(apk_virtual_runs, 150, id="apk-virtual-runs"),
+        pytest.param(cleanups_in_later_runs, 150, id="cleanups-in-later-runs"),
+        pytest.param(lists_deleted_apart, 150, id="lists-deleted-apart"),
+        pytest.param(cleanups_in_one_chain, 200, id="cleanups-in-one-chain"),
+        pytest.param(chained_units, 60, id="chained-units"),
+        pytest.param(long_pipeline, 1_000, id="long-pipeline"),
+        pytest.param(stages_copying_the_previous, 150, id="stages-copying-the-previous"),
+        pytest.param(context_copied_in_stages, 100, id="context-copied-in-stages"),
+        pytest.param(legacy_env_lines, 800, id="legacy-env-lines"),
+        pytest.param(runs_starting_with_cd, 300, id="runs-starting-with-cd"),
+        pytest.param(stage_commands, 100, id="stage-commands"),
+        pytest.param(hygiene_runs, 150, id="hygiene-runs"),
+        pytest.param(single_stage_build, 300, id="single-stage-build"),
     ],
 )
 @pytest.mark.usefixtures("alarm")

@@ -7,7 +7,8 @@ files in places not derived: refused).
 
 Only distribution bases whose toolchain the file installs itself are split: every
 ``-dev`` package the binary may link is then in a RUN, and mapped to its shared
-library (``libssl-dev`` -> ``libssl3`` on bookworm) or refused. The runtime is
+library (``libssl-dev`` -> ``libssl3`` on bookworm) or refused; libcurl comes with
+the CA bundle its Debian package recommends. The runtime is
 ``debian:<codename>-slim`` (the release the base names), the same Ubuntu tag, or
 the same Alpine tag (with ``libstdc++``/``libgcc``, which Alpine's base lacks).
 The official ``gcc`` image is refused: its compiler lives under ``/usr/local`` and
@@ -44,6 +45,11 @@ from .core import (
 from .plan import Artifact, BuildView, Conversion, NoConversion
 
 COMPILERS = frozenset({"gcc", "g++", "cc", "c++", "clang", "clang++"})
+CERTIFICATE_USERS = frozenset({"libcurl4", "libcurl4t64"})
+"""Runtime libraries whose Debian package recommends ``ca-certificates``: the build's
+install brought the CA bundle along unless it said ``--no-install-recommends``, and the
+runtime stage's install says it, so the bundle is named (without it every https
+transfer fails; a build lab case showed it)."""
 BUILDERS = frozenset({"make", "cmake", "ninja", *COMPILERS})
 
 
@@ -151,7 +157,8 @@ def _runtime(view: BuildView) -> tuple[str, tuple[str, ...]] | NoConversion:
         packages = runtime_packages(view, codename, linked=True)
         if isinstance(packages, NoConversion):
             return packages
-        wanted = (*(("ca-certificates",) if "ca-certificates" in installed else ()), *packages)
+        certificates = "ca-certificates" in installed or not CERTIFICATE_USERS.isdisjoint(packages)
+        wanted = (*(("ca-certificates",) if certificates else ()), *packages)
         return f"debian:{codename}-slim", ((apt_install(wanted),) if wanted else ())
     packages = runtime_packages(view, None, linked=True)
     if isinstance(packages, NoConversion):

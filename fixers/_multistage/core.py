@@ -641,6 +641,12 @@ def rewrite(view: BuildView, conversion: Conversion) -> Rewrite | NoConversion:
                 f"{STEP_AFTER_BUILD}: {ins.keyword} on line {ins.start_line} would "
                 "run in the runtime stage, where the toolchain and sources are gone"
             )
+    if view.base_workdir is None and not _absolute_workdir_first(before):
+        return NoConversion(
+            f"{ARTIFACT_UNKNOWN}: `{view.base.reference}` may set a WORKDIR of its own and "
+            "the file sets no absolute one before the build, so where its relative paths "
+            "land cannot be told"
+        )
     image = conversion.runtime_image
     earlier = tuple(ins for ins in before if ins.keyword in RUNTIME_KEYWORDS)
     kept = (*earlier, *(ins for ins in after if ins.keyword != "ARG"))
@@ -676,6 +682,8 @@ def rewrite(view: BuildView, conversion: Conversion) -> Rewrite | NoConversion:
         for name, raw in raw_words.items():
             if name in used:
                 lines.append(f"{_kw('ARG', upper)} {raw}")
+    if _starts_in_base_workdir(view, kept):
+        lines.append(f"{_kw('WORKDIR', upper)} {view.base_workdir}")
     lines += [_case_first_word(line, upper) for line in conversion.runtime_setup]
     for artifact in conversion.artifacts:
         lines.append(
@@ -684,7 +692,11 @@ def rewrite(view: BuildView, conversion: Conversion) -> Rewrite | NoConversion:
         )
     for ins in earlier:
         lines.append(_with_entry_paths(ins, conversion.entry_paths).rstrip("\r\n"))
-    newline = "\r\n" if conversion.build.lines[-1].newline == "\r\n" else "\n"
+    # the build line's newline; when it ends the file without one, the file's
+    own = conversion.build.lines[-1].newline or next(
+        (ln.newline for i in ctx.tree.instructions for ln in i.lines if "\n" in ln.newline), "\n"
+    )
+    newline = "\r\n" if own.endswith("\r\n") else "\n"
     lead = "" if ctx.text[: conversion.build.end].endswith(("\n", "\r")) else newline
     # the repeated lines may span several physical lines: their own line ends, made
     # the build line's (a CRLF file stays CRLF)
@@ -697,6 +709,28 @@ def rewrite(view: BuildView, conversion: Conversion) -> Rewrite | NoConversion:
             if changed != ins.render():
                 edits.append(Edit(ins.start, ins.end, changed))
     return Rewrite(tuple(edits), builder)
+
+
+def _absolute_workdir_first(body: Iterable[Instruction]) -> bool:
+    """Whether the first WORKDIR in ``body`` is absolute (all later ones follow from it)."""
+    for ins in body:
+        if ins.keyword == "WORKDIR":
+            vals, _ = buildkit_value(ins)
+            return bool(vals) and vals[0].startswith("/")
+    return False
+
+
+def _starts_in_base_workdir(view: BuildView, kept: tuple[Instruction, ...]) -> bool:
+    """Whether the runtime stage must first move to the base image's WORKDIR (``/go``):
+    the original image ran there, and the runtime image starts at "/", unless the
+    file's own first WORKDIR is absolute."""
+    if view.base_workdir in (None, "/"):
+        return False
+    workdirs = [ins for ins in kept if ins.keyword == "WORKDIR"]
+    if not workdirs:
+        return True
+    vals, _ = buildkit_value(workdirs[0])
+    return not (vals and vals[0].startswith("/"))
 
 
 def _runtime_refusal(

@@ -16,7 +16,16 @@ from manifesto.context import FixContext
 from manifesto.cst import Instruction
 from manifesto.cst.stages import BaseImage, Stage, global_args
 from manifesto.cst.values import arg_defaults, buildkit_value, key_values
+from manifesto.images import parse_image
 from manifesto.shell import ShellScript
+
+BASE_WORKDIRS: Mapping[str, str] = {"golang": "/go"}
+"""Official images that set a WORKDIR (the golang images end with ``WORKDIR $GOPATH``):
+a path the file writes relative to it lands there, and a runtime stage must start
+there too (a build lab case broke when ``src/app`` was taken for ``/src/app``)."""
+
+ROOT_WORKDIR_REPOSITORIES = ("mcr.microsoft.com/dotnet/",)
+"""Images of other publishers known to leave the WORKDIR at "/"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +39,26 @@ class BuildView:
     """The shell-form RUNs, in order; scripts with errors included (recognisers refuse
     a ``has_errors`` script rather than guess what it does)."""
 
+    @property
+    def base_workdir(self) -> str | None:
+        """The WORKDIR the base image sets: where the file's relative paths land until
+        it sets its own ("/" for an official image not in :data:`BASE_WORKDIRS`); None
+        when it cannot be known (another publisher's image may set one)."""
+        ref = parse_image(self.base.reference or "")
+        if ref is None:
+            return None
+        if ref.is_docker_hub and ref.namespace in (None, "library"):
+            return BASE_WORKDIRS.get(ref.name, "/")
+        return "/" if ref.repository.startswith(ROOT_WORKDIR_REPOSITORIES) else None
+
     def workdir_at(self, ins: Instruction) -> str:
-        """The absolute WORKDIR in force at ``ins`` ("/" by default).
+        """The absolute WORKDIR in force at ``ins`` (the base image's by default, "/"
+        when that is unknown: :func:`~.core.rewrite` then wants an absolute WORKDIR).
 
         Variables are expanded from the literal ENV/ARG values in force; one that has
         no literal value stays as written (``$APP``), which no artifact path matches.
         """
-        workdir = "/"
+        workdir = self.base_workdir or "/"
         for earlier in self._before(ins):
             if earlier.keyword != "WORKDIR":
                 continue

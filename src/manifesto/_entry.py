@@ -1,8 +1,9 @@
 """Where ``manifesto`` and ``python -m manifesto`` start: Ctrl-C at any moment ends
 with status 130 and one line on stderr, never a traceback.
 
-Importing the CLI takes a few hundred milliseconds (typer, rich, tree-sitter, every
-fixer). An interrupt then used to escape as a KeyboardInterrupt traceback, because
+Importing the CLI takes a good part of start-up (typer, the parser, tree-sitter;
+the fixers a file needs come later, see :mod:`manifesto.lazy_fixers`). An
+interrupt then used to escape as a KeyboardInterrupt traceback, because
 the handler in :func:`manifesto.cli.main` was not running yet. This module imports
 nothing the interpreter has not already loaded (``sys``), and the package's
 ``__init__`` is lazy, so the whole import of the CLI happens inside the handler.
@@ -14,6 +15,7 @@ import sys
 
 TYPE_CHECKING = False  # not typing's: importing typing here would be outside the handler
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NoReturn
 
 INTERRUPTED = 130
@@ -22,10 +24,10 @@ MESSAGE = "manifesto: interrupted\n"
 
 
 def main() -> None:
-    held = _hold_interrupts()
+    held = hold_interrupts()
     try:
         try:
-            from manifesto.cli import main as run
+            run = _command()
         except BaseException as error:
             # Without a signal mask: an interrupt inside a class body's
             # ``__set_name__`` comes out as a RuntimeError caused by it.
@@ -33,7 +35,7 @@ def main() -> None:
                 _exit_interrupted()
             raise
         finally:
-            _release(held)
+            release(held)
         run()
     except KeyboardInterrupt:
         _exit_interrupted()
@@ -44,7 +46,25 @@ def main() -> None:
         raise
 
 
-def _hold_interrupts() -> object:
+def _command() -> Callable[[], None]:
+    """The command to run: a plain ``check FILE...`` without typer (it would be a fifth
+    of such a run's start-up, see :mod:`manifesto.plain_check`), anything else through
+    the typer app."""
+    import os
+
+    from manifesto.plain_check import plain_check_paths
+
+    paths = plain_check_paths(sys.argv[1:], os.environ)
+    if paths is None:
+        from manifesto.cli import main as run
+
+        return run
+    from manifesto.plain_check import plain_check
+
+    return plain_check(paths)
+
+
+def hold_interrupts() -> object:
     """Block SIGINT while the CLI is imported (a few hundred milliseconds); None where
     signal masks do not exist.
 
@@ -61,8 +81,8 @@ def _hold_interrupts() -> object:
     return signals.pthread_sigmask(signals.SIG_BLOCK, {signals.SIGINT})
 
 
-def _release(held: object) -> None:
-    """Restore the mask :func:`_hold_interrupts` changed: a held Ctrl-C arrives now."""
+def release(held: object) -> None:
+    """Restore the mask :func:`hold_interrupts` changed: a held Ctrl-C arrives now."""
     signals = sys.modules.get("_signal")
     if held is not None and signals is not None:
         signals.pthread_sigmask(signals.SIG_SETMASK, held)

@@ -16,8 +16,12 @@ from manifesto.session import RunOptions
 if TYPE_CHECKING:
     pass
 
+# Shell completion (--install-completion, --show-completion) costs no start-up time:
+# the same modules load with it (typer imports its completion code either way) and
+# building the command line takes as long (benchmarks/startup.py; a plain
+# `check FILE` does not load typer at all, see manifesto.plain_check).
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     help="Refactor Dockerfiles to follow the Container Build Manifesto, safely.",
     rich_markup_mode=None,
@@ -381,12 +385,13 @@ def list_rules(
 @app.command()
 def explain(code: Annotated[str, typer.Argument(help="A rule code (MF101) or name.")]) -> None:
     """Print a rule's documentation."""
-    from manifesto.registry import rule
+    from manifesto.registry import documented, rule
 
-    info = rule(code)
-    if info is None:
+    found = rule(code)
+    if found is None:
         sys.stderr.write(f"manifesto: unknown rule {code!r}; see 'manifesto rules'\n")
         raise typer.Exit(2)
+    info = documented(found)
     from manifesto.docs import rule_page, rule_url
 
     url = rule_url(info)
@@ -406,3 +411,20 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("manifesto: interrupted\n")
         raise SystemExit(130) from None
+
+
+def mark_command_error(error: Exception) -> None:
+    """Make ``error`` end the run as one raised in a command of :data:`app` does: typer's
+    hook prints it (as ``app()`` arranges). For :mod:`manifesto.plain_check`, which runs
+    ``check`` without typer and must fail the same way."""
+    import typer.main
+    from typer.models import DeveloperExceptionConfig
+
+    if sys.excepthook != typer.main.except_hook:
+        sys.excepthook = typer.main.except_hook
+    config = DeveloperExceptionConfig(
+        pretty_exceptions_enable=app.pretty_exceptions_enable,
+        pretty_exceptions_show_locals=app.pretty_exceptions_show_locals,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+    )
+    setattr(error, typer.main._typer_developer_exception_attr_name, config)

@@ -37,17 +37,17 @@ the directory holding the configuration, the project root.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    import tomllib
+
     from manifesto.diagnostics import RuleInfo
 
 from manifesto.discover import DEFAULT_EXCLUDE, PatternSet
@@ -205,6 +205,8 @@ _DECODE_AT_END = re.compile(r"\s*\(at end of document\)$")
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, object]:
+    import tomllib  # here: a run without a configuration file never needs it (start-up)
+
     too_deep = _nesting_too_deep(text)
     if too_deep is not None:
         line, col = too_deep
@@ -335,6 +337,7 @@ def _selectors(value: object) -> tuple[str, ...]:
 def _closest(wanted: str, candidates: Sequence[str]) -> list[str]:
     """At most two candidates like ``wanted`` (difflib's ratio at least 0.6); among equals,
     the one differing in fewest places (``MF1O1`` is MF101, not MF113)."""
+    import difflib  # here: only a mistake needs it, and it costs start-up time
 
     def differing(candidate: str) -> int:
         return sum(a != b for a, b in zip(wanted, candidate, strict=False)) + abs(
@@ -535,6 +538,8 @@ class _Reader:
 
 
 def _unknown_key_message(key: str) -> str:
+    import difflib  # here: only a mistake needs it, and it costs start-up time
+
     kebab = key.replace("_", "-")
     if kebab in _KEYS:
         return f"unknown key {key!r}; did you mean {kebab!r}? (keys are kebab-case)"

@@ -93,13 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sys
     from pathlib import Path
 
-    from manifesto.registry import CHECKS, FIXERS, OPT_IN
+    from manifesto.registry import built_in, documented
 
     args = list(sys.argv[1:] if argv is None else argv)
     folder = Path(args[0] if args else "docs/rules")
     folder.mkdir(parents=True, exist_ok=True)
-    built_in = [f.INFO for f in (*CHECKS, *FIXERS, *OPT_IN)]
-    wanted = rule_pages(built_in)
+    wanted = rule_pages([documented(f.INFO) for f in built_in()])
     for stale in folder.glob("*.md"):
         if stale.name not in wanted:
             stale.unlink()

@@ -21,7 +21,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import signal
 import stat
 import sys
@@ -280,6 +279,8 @@ def _host_tag() -> str:
 
 
 def _temporary_name() -> str:
+    import secrets  # here: only a write needs it, and it costs start-up time (hashlib)
+
     return f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 

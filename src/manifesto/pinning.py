@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,6 +108,8 @@ def resolve_pins(wanted: Mapping[str, ImageRef], client: RegistryClient) -> dict
             return key, client.resolve(ref)
         except RegistryError as exc:
             return key, str(exc)
+
+    from concurrent.futures import ThreadPoolExecutor  # here: only lookups need threads
 
     workers = min(MAX_CONCURRENT_LOOKUPS, len(wanted))
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -28,8 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +206,8 @@ def read_lock(path: Path) -> dict[str, Pin]:
 
 
 def parse_lock(text: str, where: Path | str) -> dict[str, Pin]:
+    import tomllib  # here: a run without a lock file never needs it (start-up)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -259,6 +259,8 @@ def render_lock(entries: Mapping[str, Pin]) -> str:
 
 def write_lock(path: Path, entries: Mapping[str, Pin]) -> None:
     """Replace the lock file atomically: a reader never sees half of it."""
+    import tempfile  # here: only `pin --update` writes (start-up)
+
     data = render_lock(entries).encode("utf-8")
     directory = path.parent
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

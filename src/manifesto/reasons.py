@@ -104,6 +104,17 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the program is not a plain path",
     ),
     _entry(
+        "yarn-project-unseen",
+        "the project comes from a COPY of a directory or a download: it may use Yarn 2+, "
+        "whose `yarn cache clean` deletes what Plug'n'Play loads",
+        r"a COPY of a directory or a download may bring a Yarn 2\+ project",
+    ),
+    _entry(
+        "mount-inside-cache",
+        "a mount sits inside the cache directory: the clean-up would empty it",
+        r"a mount inside the cache directory",
+    ),
+    _entry(
         "cache-read-later",
         "a later command reads the cache offline",
         r"a later RUN reads the cache offline",
@@ -113,6 +124,16 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "lists-read-later",
         "a later RUN reads the apt lists without updating them",
         r"line \d+ reads the lists",
+    ),
+    _entry(
+        "lists-copied-out",
+        "a COPY --from (or RUN --mount from=) may take the apt lists to another stage",
+        r"line \d+ may copy the lists to another stage",
+    ),
+    _entry(
+        "mount-inside-lists",
+        "a mount sits inside /var/lib/apt/lists: rm would empty it and fail on it",
+        r"a mount inside /var/lib/apt/lists",
     ),
     _entry(
         "unknown-base",
@@ -160,6 +181,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "no-pin-known",
         "no pin is known for the image: no lock entry, and --resolve was not asked",
         r"no pin is known",
+    ),
+    _entry(
+        "no-version-tag",
+        "the image's pin (lock entry or registry) has a digest but no version tag",
+        r"no version tag is known for the image",
     ),
     _entry(
         "reference-not-literal",
@@ -268,6 +294,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
     ),
     _entry("odd-key", "the ENV key has quotes or escapes", r"the key has quotes or escapes"),
     _entry(
+        "unicode-space-after-key",
+        "a Unicode space follows the legacy ENV key: BuildKit keeps it in the key",
+        r"a Unicode space \(not a blank\) follows the key",
+    ),
+    _entry(
         "comment-inside",
         "a comment line sits inside the instruction where the fix would rewrite it",
         r"a comment line sits between the key and the value",
@@ -286,6 +317,12 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "no-apt-get-command",
         "apt-get has no such command (apt list, search, show: use apt-cache or dpkg-query)",
         r"apt-get has no such command",
+    ),
+    _entry(
+        "apt-get-twin-unchecked",
+        "apt-get has a command of that name (download, source, satisfy ...), not checked "
+        "to run as apt's does",
+        r"apt-get's command of that name is not checked",
     ),
     _entry(
         "command-unknown",
@@ -316,6 +353,12 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "inherits-shell-fix",
         "the stage is built FROM a stage that gets the SHELL: it inherits it",
         r"the stage it is built FROM gets the SHELL",
+    ),
+    _entry(
+        "ends-in-continuation",
+        "the file ends inside a continuation (a trailing escape): a line written after it"
+        " would be read as part of it",
+        r"the [\w ]+ ends the file inside a continuation",
     ),
     # MF204 context_copied_before_install
     _entry(
@@ -371,6 +414,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"\S+ is not a JSON object",
     ),
     _entry(
+        "install-writes-workdir",
+        "the install checks a project out into the working directory, where the sources land",
+        r"(?:\S+: )?`-e \S+` checks a project out into the working directory",
+    ),
+    _entry(
         "manifest-ignored",
         ".dockerignore excludes a manifest the install reads",
         r"\.dockerignore excludes",
@@ -421,6 +469,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "the working directory before the RUN is the base image's, which the file does not name",
         r"the working directory before the RUN is unknown",
     ),
+    _entry(
+        "workdir-not-literal",
+        "the working directory before the RUN is set by a WORKDIR that is not a literal path",
+        r"the working directory before the RUN is set by a WORKDIR that is not a literal",
+    ),
     # MF201 cleanup_in_later_layer, MF202 lists_read_stale
     _entry(
         "used-in-between",
@@ -461,6 +514,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the RUN is a here-document",
     ),
     _entry(
+        "cleanup-failure-ignored",
+        "the later RUN goes on when the clean-up fails; moved, its failure would stop the build",
+        r"the later RUN goes on when the clean-up fails",
+    ),
+    _entry(
         "cleanup-not-separable",
         "the clean-up cannot be taken out alone (||, a pipeline, a compound command, odd lines)",
         r"the clean-up is part of",
@@ -482,6 +540,12 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the install is inside",
         r"the install runs after \|\| or in a pipeline",
         r"the install reads a here-document",
+    ),
+    _entry(
+        "update-options",
+        "the earlier apt-get update passes options (-o, --allow-releaseinfo-change) a plain"
+        " update would lack",
+        r"the update on line \d+ passes `",
     ),
     # MF501 single_stage: each reason starts with one of fixers/_multistage/core.py's
     # prefixes, followed by the file's own details.
@@ -579,6 +643,11 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "pipe-ends-early",
         "a pipe ends early on purpose (`yes |`, `| head`): pipefail would fail the RUN",
         r"a pipe of the stage ends early on purpose",
+    ),
+    _entry(
+        "pipe-grep-may-match-nothing",
+        "a pipe reads grep, which exits 1 when nothing matches: pipefail would fail the RUN",
+        r"a pipe of the stage reads grep, which fails when nothing matches",
     ),
     _entry(
         "shared-context",

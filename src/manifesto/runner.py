@@ -11,7 +11,6 @@ from manifesto.config import ALL, Settings, rule_selected
 from manifesto.context_files import context_file_reader, context_lister
 from manifesto.cst import Dockerfile, ParseError, parse
 from manifesto.diagnostics import Diagnostic, EditReport, FixReport, Location, NewFileReport
-from manifesto.diff import new_file_diff, unified_diff
 from manifesto.docs import rule_url
 from manifesto.edits import Fix, NewFile
 from manifesto.engine import EngineSettings, Finding, RuleCrashed, collect, fix_text
@@ -162,6 +161,8 @@ def _run(job: Job) -> Outcome:
     applied = tuple(a.rule.code for a in result.applied)
     diff = ""
     if job.mode is Mode.DIFF and result.changed:
+        from manifesto.diff import new_file_diff, unified_diff  # only --diff (start-up)
+
         diff = unified_diff(job.display, text, result.output) + "".join(
             new_file_diff(_beside(job.display, f.path), f.content) for f in result.new_files
         )

@@ -54,6 +54,15 @@ def test_fixes(src: str, expected: str) -> None:
         pytest.param("ADD git@github.com:a/b.git /b", id="scp git"),
         pytest.param("ADD github.com/a/b /b", id="github shorthand"),
         pytest.param("ADD https://github.com/a/b.git#main /b", id="git over https"),
+        # BuildKit unquotes shell-form sources: ADD still unpacks these.
+        pytest.param('ADD "x.tar.gz" /x/', id="double-quoted archive"),
+        pytest.param("ADD 'x.tgz' /x/", id="single-quoted archive"),
+        pytest.param("ADD x\\.tar.gz /x/", id="escaped dot"),
+        # A tar under another name: ADD goes by content and unpacks it.
+        pytest.param("ADD rack-3.0.gem /tmp/", id="ruby gem"),
+        pytest.param("ADD serde-1.0.crate /tmp/", id="rust crate"),
+        pytest.param("ADD appliance.ova /vm/", id="ova"),
+        pytest.param("ADD musl-1.2.apk /pkgs/", id="alpine package"),
     ],
 )
 def test_add_doing_more_than_copy_is_not_reported(src: str) -> None:
@@ -82,6 +91,13 @@ def test_reported_without_fix(src: str, slug: str) -> None:
     assert finding.violation.fix is None
     assert finding.violation.reason is not None
     assert finding.violation.reason.slug == slug
+
+
+@pytest.mark.parametrize("destination", ['"/srv/"', "'/srv/'", '"${HOME}"'])
+def test_a_quoted_destination_is_not_taken_for_a_relative_one(destination: str) -> None:
+    # BuildKit unquotes the destination too: "/srv/" is absolute, not relative.
+    text = f"FROM debian:12\nADD a.txt {destination}\n"
+    assert _fix(text) == f"FROM debian:12\nCOPY a.txt {destination}\n"
 
 
 def test_a_workdir_makes_a_relative_destination_fine() -> None:

@@ -68,6 +68,10 @@ def test_safe_where_the_image_deletes_downloaded_packages(
         ("apt search x", "no-apt-get-command"),
         ("apt show x", "no-apt-get-command"),
         ("apt policy x", "no-apt-get-command"),
+        # apt-get has these too: "apt-get has no such command" would be false.
+        ("apt download -y x", "apt-get-twin-unchecked"),
+        ("apt satisfy -y 'x (>= 1)'", "apt-get-twin-unchecked"),
+        ("apt build-dep -y x", "apt-get-twin-unchecked"),
         ("apt $CMD x", "command-unknown"),
         ('"apt" install -y x', "program-not-plain-word"),
     ],
@@ -99,3 +103,31 @@ def test_nothing_to_say(src: str) -> None:
 def test_windows_is_left_alone() -> None:
     src = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN apt install x\n"
     assert check_text(src, [apt_cli_in_script], UNSAFE) == []
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        # BuildKit's cache-mount recipe deletes docker-clean in the same RUN ...
+        "FROM debian:12\nRUN rm -f /etc/apt/apt.conf.d/docker-clean && apt install -y x\n",
+        # ... or in a stage the install's stage is built FROM.
+        "FROM ubuntu:24.04 AS base\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\n"
+        "FROM base\nRUN apt install -y x\n",
+    ],
+)
+def test_unsafe_where_the_build_touches_docker_clean(src: str) -> None:
+    # Without docker-clean, apt still deletes the packages it downloaded and apt-get
+    # keeps them in /var/cache/apt/archives: the image would grow.
+    assert _fix(src) == src
+    (finding,) = check_text(src, [apt_cli_in_script], UNSAFE)
+    assert finding.violation.fix is not None
+    assert finding.violation.fix.applicability is Applicability.UNSAFE
+    assert "docker-clean" in finding.violation.message
+
+
+def test_docker_clean_in_an_unrelated_stage_keeps_the_fix_safe() -> None:
+    src = (
+        "FROM debian:12 AS other\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\n"
+        "FROM debian:12\nRUN apt install -y x\n"
+    )
+    assert _fix(src).endswith("FROM debian:12\nRUN apt-get install -y x\n")

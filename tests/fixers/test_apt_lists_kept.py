@@ -275,6 +275,26 @@ def test_fixes(src: str, expected: str) -> None:
             "line 4 reads the lists",
             id="child stage",
         ),
+        pytest.param(
+            # rm -rf would empty the cache and then fail on its mount point
+            "FROM debian\nRUN --mount=type=cache,target=/var/lib/apt/lists/partial"
+            " apt-get update && apt-get install -y x\n",
+            "a mount inside /var/lib/apt/lists",
+            id="cache mount below the lists",
+        ),
+        pytest.param(
+            # the other stage installs from the copied lists, without an update
+            "FROM debian AS base\nRUN apt-get update && apt-get install -y x\n"
+            "FROM scratch\nCOPY --from=base / /\nRUN apt-get install -y y\n",
+            "line 4 may copy the lists to another stage",
+            id="stage copied whole",
+        ),
+        pytest.param(
+            "FROM debian AS base\nRUN apt-get update && apt-get install -y x\n"
+            "FROM debian\nRUN --mount=from=base,target=/b cp -a /b/var/lib/apt /var/lib/\n",
+            "line 4 may copy the lists to another stage",
+            id="stage mounted whole",
+        ),
     ],
 )
 def test_reported_without_fix(src: str, reason: str) -> None:
@@ -446,3 +466,11 @@ def test_a_later_trigger_that_only_purges_reads_no_lists() -> None:
         "ONBUILD RUN apt-get purge -y --auto-remove curl && rm -rf /tmp/*\n"
     )
     assert _fix(src) == src.replace("install -y curl\n", f"install -y curl && {RM}\n")
+
+
+def test_a_copy_of_other_files_from_the_stage_keeps_the_fix() -> None:
+    src = (
+        "FROM debian AS base\nRUN apt-get update && apt-get install -y x\n"
+        "FROM debian\nCOPY --from=base /usr/bin/x /usr/bin/x\n"
+    )
+    assert f"apt-get install -y x && {RM}\n" in _fix(src)

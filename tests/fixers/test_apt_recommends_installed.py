@@ -590,6 +590,52 @@ def test_dirmngr_not_added(src: str) -> None:
     assert not _adds(src, "dirmngr")
 
 
+# ------------------------------------------------------------------ openssh-client (ssh use)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "git clone git@github.com:acme/app.git /src",
+        "git clone --depth 1 ssh://git@example.com/acme/app.git",
+        "mkdir -p /root/.ssh && ssh-keyscan github.com >> /root/.ssh/known_hosts",
+        "git config --global url.git@github.com:.insteadOf https://github.com/",
+        "pip install git+ssh://git@github.com/acme/lib.git",
+    ],
+)
+def test_openssh_client_added_for_an_ssh_use(use: str) -> None:
+    # git only recommends ssh-client: without it, "cannot run ssh: No such file"
+    src = f"FROM debian:12\nRUN apt-get install -y git\nRUN {use}\n"
+    assert _fix(src).startswith(f"FROM debian:12\nRUN apt-get install -y {NR} git openssh-client\n")
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y git\nRUN git clone https://u@h.example:8443/r\n",
+            id="https with a user and a port",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y git openssh-client\n"
+            "RUN git clone git@github.com:acme/app.git\n",
+            id="named",
+        ),
+        pytest.param(
+            "FROM python:3.12\nRUN apt-get install -y git\nRUN git clone git@github.com:a/b.git\n",
+            id="base ships it",
+        ),
+        pytest.param(
+            "FROM debian:12\nRUN apt-get install -y curl\nRUN git clone git@github.com:a/b.git\n",
+            id="git not installed here",
+        ),
+    ],
+)
+def test_openssh_client_not_added(src: str) -> None:
+    assert NR in _fix(src)
+    assert not _adds(src, "openssh-client")
+
+
 def test_dirmngr_added_for_gnupg_on_stretch() -> None:
     # Debian 9's gnupg only recommends dirmngr.
     src = "FROM debian:stretch\nRUN apt-get install -y gnupg && gpg --recv-keys K\n"

@@ -186,6 +186,13 @@ def test_fixes(src: str, expected: str) -> None:
             id="next RUN does not install",
         ),
         pytest.param(
+            # it installs first, but from the cache mount: the reason says so
+            "FROM debian\nRUN apt-get update\n"
+            "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get install -y x\n",
+            "reads the lists from a mount",
+            id="next RUN mounts the lists",
+        ),
+        pytest.param(
             "FROM debian\nRUN apt-get update\nRUN apt-get install -y x & wait\n",
             "several statements",
             id="background",

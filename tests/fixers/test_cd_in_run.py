@@ -104,6 +104,17 @@ def test_fixes(src: str, expected: str) -> None:
     [
         pytest.param("FROM node:20\nRUN cd /tmp && make\n", "workdir-unknown", id="image-workdir"),
         pytest.param("FROM node:20 AS b\nRUN cd tmp && make\n", "workdir-unknown", id="relative"),
+        pytest.param(
+            # the file names the directory, with a variable: not "the base image sets it"
+            "FROM debian:12\nWORKDIR $HOME\nRUN cd src && make\n",
+            "workdir-not-literal",
+            id="workdir-variable",
+        ),
+        pytest.param(
+            "FROM debian:12\nWORKDIR $HOME\nRUN cd /src && make\nCMD make\n",
+            "workdir-not-literal",
+            id="workdir-variable-needed-later",
+        ),
         pytest.param("FROM debian:12\nRUN cd ~/x && make\n", "path-not-literal", id="tilde"),
         pytest.param("FROM debian:12\nRUN cd /x* && make\n", "path-not-literal", id="glob"),
         pytest.param("FROM debian:12\nRUN cd -P /x && make\n", "path-not-literal", id="option"),

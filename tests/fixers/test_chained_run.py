@@ -115,6 +115,30 @@ def test_a_literal_cd_is_repeated_where_the_next_unit_needs_it() -> None:
     )
 
 
+def test_no_split_where_the_repeated_cd_would_enter_a_deleted_directory() -> None:
+    # the shell goes on in the deleted /usr/src/app; `cd /usr/src/app` in a new RUN fails
+    src = (
+        "FROM php:8.3\n"
+        "RUN cd /usr/src/app && make install && rm -rf /usr/src && "
+        "curl -fsSL https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin\n"
+    )
+    assert fix(src) == src
+
+
+def test_a_directory_deleted_before_the_cd_does_not_stop_the_split() -> None:
+    src = (
+        "FROM python:3.12\n"
+        "RUN rm -rf /srv/app && mkdir -p /srv/app && cd /srv/app && "
+        "git clone https://example.com/app.git . && pip install -e .\n"
+    )
+    assert fix(src) == (
+        "FROM python:3.12\n"
+        "RUN rm -rf /srv/app && mkdir -p /srv/app && cd /srv/app && "
+        "git clone https://example.com/app.git .\n"
+        "RUN cd /srv/app && pip install -e .\n"
+    )
+
+
 def test_no_cd_is_repeated_for_a_unit_that_does_not_need_it() -> None:
     src = (
         "FROM debian:bookworm\n"

@@ -366,3 +366,45 @@ def test_the_walk_back_stays_linear() -> None:
         small = cpu(_unrelated_cleanups(150))
         large = cpu(_unrelated_cleanups(600))
     assert large < 10 * small, (small, large)
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        pytest.param("RUN rm /tmp/a.tgz; echo done", id="; without set -e"),
+        pytest.param("RUN rm /tmp/a.tgz\nRUN true", id="rm alone, then a RUN: still moved"),
+        pytest.param("RUN set -e; rm /tmp/a.tgz && echo a; echo b", id="set -e ignores && heads"),
+    ],
+)
+def test_a_clean_up_whose_failure_was_ignored_is_not_moved(later: str) -> None:
+    # The download may not have happened (`|| true`, an ARG-dependent `if`): the later
+    # RUN went on when rm failed; appended to the download with && the rm would stop
+    # the build.
+    src = "FROM debian\nRUN curl -fo /tmp/a.tgz https://x/a.tgz || true\n" + later + "\n"
+    found = _findings(src)
+    assert len(found) == 1, found
+    _, reason, fixable = found[0]
+    if later.startswith("RUN rm /tmp/a.tgz\n"):
+        assert fixable  # its failure failed the build before too
+    else:
+        assert (reason, fixable) == ("cleanup-failure-ignored", False)
+        assert _fix(src) == src
+
+
+def test_rm_f_cannot_fail_so_it_still_moves() -> None:
+    src = (
+        "FROM debian\nRUN curl -fo /tmp/a.tgz https://x/a.tgz || true\n"
+        "RUN rm -f /tmp/a.tgz; echo done\n"
+    )
+    assert _fix(src) == (
+        "FROM debian\nRUN curl -fo /tmp/a.tgz https://x/a.tgz || true && rm -f /tmp/a.tgz\n"
+        "RUN echo done\n"
+    )
+
+
+def test_apt_get_clean_after_an_autoremove_of_its_own_run_stays() -> None:
+    # Moved into the install RUN, the clean would run before the autoremove, which
+    # (on a base that keeps apt's caches) writes pkgcache.bin again: it would ship.
+    src = INSTALL + "\nRUN apt-get autoremove -y && apt-get clean\n"
+    assert _findings(src) == []
+    assert _fix(src) == src

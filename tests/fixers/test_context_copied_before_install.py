@@ -184,6 +184,31 @@ def test_pip(files: dict[str, str], copy: str) -> None:
     assert fix(expected, files) == expected
 
 
+def test_requirement_files_included_in_one_word_are_copied_too() -> None:
+    # pip reads `-rbase.txt` as `-r base.txt`: without base.txt the install fails
+    files = {"requirements.txt": "-rbase.txt\n-cpins.txt\nflask\n", "base.txt": "x\n"}
+    copied = "COPY requirements.txt base.txt pins.txt ./\nRUN pip install -r requirements.txt\n"
+    assert fix(PYTHON, files) == PYTHON.replace(
+        "COPY . .\nRUN pip install -r requirements.txt\n", copied + "COPY . .\n"
+    )
+
+
+def test_remote_requirement_files_are_not_copied() -> None:
+    files = {"requirements.txt": "flask\n-c https://example.com/constraints.txt\n"}
+    assert fix(PYTHON, files) == PYTHON.replace(
+        "COPY . .\nRUN pip install -r requirements.txt\n",
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n",
+    )
+
+
+def test_an_editable_vcs_requirement_is_not_said_to_need_the_context() -> None:
+    # pip checks it out into ./src: the order matters, but nothing of the context is read
+    line = "-e git+https://example.com/x.git#egg=x"
+    message, fixable, reason = finding(PYTHON, {"requirements.txt": f"{line}\n"})
+    assert (fixable, reason) == (False, "install-writes-workdir")
+    assert "needs other files" not in message and line in message
+
+
 def test_an_included_requirement_file_that_dockerignore_excludes() -> None:
     files = {"requirements.txt": "-r dev.txt\n", "dev.txt": "pytest\n", ".dockerignore": "dev*"}
     message, fixable, reason = finding(PYTHON, files)
@@ -193,7 +218,10 @@ def test_an_included_requirement_file_that_dockerignore_excludes() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["-e .", "./libs/shared", "--find-links ./wheels", "mylib @ file:///app/libs/mylib", "."],
+    [
+        *("-e .", "./libs/shared", "--find-links ./wheels", "mylib @ file:///app/libs/mylib"),
+        *(".", "-e.", "--index-url=file:///app/wheelhouse"),
+    ],
 )
 def test_pip_requirements_that_need_the_sources(line: str) -> None:
     message, fixable, reason = finding(PYTHON, {"requirements.txt": f"flask\n{line}\n"})
@@ -235,12 +263,48 @@ def test_pip_requirements_that_need_the_sources(line: str) -> None:
             "install-needs-sources",
             id="yarn-berry",
         ),
+        pytest.param(
+            "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            {"Gemfile": "source 'https://rubygems.org'\nruby file: '.ruby-version'\n"},
+            "install-needs-sources",
+            id="gemfile-ruby-file",
+        ),
+        pytest.param(
+            "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            {"Gemfile": "source 'https://rubygems.org'\nruby File.read('.ruby-version').strip\n"},
+            "install-needs-sources",
+            id="gemfile-file-read",
+        ),
+        pytest.param(
+            "FROM composer:2\nWORKDIR /app\nCOPY . .\n"
+            "RUN composer install --no-scripts --no-autoloader\n",
+            {"composer.json": '{"repositories": [{"type": "path", "url": "packages/*"}]}'},
+            "install-needs-sources",
+            id="composer-path-repository",
+        ),
+        pytest.param(
+            "FROM maven:3\nWORKDIR /app\nCOPY . .\nRUN cd api && mvn dependency:go-offline\n",
+            {
+                "pom.xml": "<project><modules><module>api</module></modules></project>",
+                "api/pom.xml": "<project><parent><artifactId>root</artifactId></parent></project>",
+            },
+            "install-needs-sources",
+            id="maven-parent-in-the-context",
+        ),
     ],
 )
 def test_other_ecosystems_without_fix(src: str, files: dict[str, str], slug: str) -> None:
     _, fixable, reason = finding(src, files)
     assert not fixable
     assert reason == slug
+
+
+def test_a_maven_parent_from_the_repository_keeps_the_fix() -> None:
+    src = "FROM maven:3\nWORKDIR /app\nCOPY . .\nRUN mvn dependency:go-offline\n"
+    pom = "<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent></project>"
+    assert fix(src, {"pom.xml": pom}) == (
+        "FROM maven:3\nWORKDIR /app\nCOPY pom.xml .\nRUN mvn dependency:go-offline\nCOPY . .\n"
+    )
 
 
 def test_go_with_a_readable_context_copies_go_sum_by_name() -> None:

@@ -137,3 +137,13 @@ def test_report_only(src: str, reason: str) -> None:
     assert _fix(text) == text
     messages = [f.violation.message for f in check_text(text, [dnf_cache_kept], SETTINGS)]
     assert messages and reason in messages[0]
+
+
+def test_a_cache_mount_inside_the_cache_directory_gets_no_fix() -> None:
+    # `dnf clean all` would empty the packages the author keeps in a cache mount.
+    src = "FROM fedora:40\nRUN --mount=type=cache,target=/var/cache/dnf/packages dnf install -y x\n"
+    assert _fix(src) == src
+    (finding,) = check_text(src, [dnf_cache_kept], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.slug == "mount-inside-cache"

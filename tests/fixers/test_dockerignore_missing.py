@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from manifesto.fixers import dockerignore_missing
 
 from conftest import write
-from manifesto.context_files import context_lister
+from manifesto.context_files import context_file_reader, context_lister
 from manifesto.edits import NewFile
 from manifesto.engine import EngineSettings, check_text, fix_text
 from manifesto.reasons import catalogued
@@ -124,9 +125,64 @@ def test_a_build_that_runs_git_keeps_the_history(tmp_path: Path) -> None:
         tmp_path,
         ".git/HEAD",
         "node_modules/x/index.js",
-        dockerfile="FROM node:20\nCOPY . .\nRUN git describe --tags > VERSION\nUSER node\n",
+        dockerfile=(
+            "FROM node:20\nCOPY . .\nRUN npm ci && git describe --tags > VERSION\nUSER node\n"
+        ),
     )
     assert created(dockerfile) == HEADER + "**/node_modules\n"
+
+
+def reading(dockerfile: Path) -> EngineSettings:
+    """:func:`settings`, with the context files readable as the CLI reads them."""
+    return replace(settings(dockerfile), read_context_file=context_file_reader(dockerfile))
+
+
+def test_a_project_versioned_from_git_keeps_the_history(tmp_path: Path) -> None:
+    # setuptools-scm reads the version from .git: without it `pip install .` fails
+    dockerfile = project(
+        tmp_path,
+        ".git/HEAD",
+        "src/__pycache__/m.pyc",
+        dockerfile="FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
+    )
+    write(tmp_path / "pyproject.toml", '[build-system]\nrequires = ["setuptools-scm>=8"]\n')
+    result = fix_text(dockerfile.read_text(), [dockerignore_missing], reading(dockerfile))
+    (new,) = result.new_files
+    assert new.content == HEADER + "**/__pycache__\n**/*.pyc\n"
+
+
+def test_a_path_a_later_instruction_uses_is_kept(tmp_path: Path) -> None:
+    # the jar is built outside and taken from the copied context
+    dockerfile = project(
+        tmp_path,
+        "target/app.jar",
+        "pom.xml",
+        ".idea/misc.xml",
+        dockerfile=(
+            "FROM eclipse-temurin:21-jre\nCOPY . /src\nRUN cp /src/target/app.jar /app.jar\n"
+            "USER nobody\n"
+        ),
+    )
+    assert created(dockerfile) == HEADER + ".idea\n"
+
+
+def test_a_node_image_that_installs_nothing_keeps_node_modules(tmp_path: Path) -> None:
+    dockerfile = project(
+        tmp_path,
+        "node_modules/x/index.js",
+        ".vscode/settings.json",
+        dockerfile='FROM node:20\nWORKDIR /app\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n',
+    )
+    assert created(dockerfile) == HEADER + ".vscode\n"
+
+
+def test_what_a_dockerfile_below_copies_from_this_context_is_kept(tmp_path: Path) -> None:
+    # docker/Dockerfile is built with `-f docker/Dockerfile .`: this context, its COPY
+    dockerfile = project(tmp_path, ".git/HEAD", ".vscode/settings.json")
+    write(tmp_path / "docker" / "Dockerfile", "FROM alpine:3.20\nCOPY .git /src/.git\n")
+    result = fix_text(dockerfile.read_text(), [dockerignore_missing], reading(dockerfile))
+    (new,) = result.new_files
+    assert new.content == HEADER + ".vscode\n"
 
 
 def test_several_dockerfiles_in_one_directory_get_a_finding(tmp_path: Path) -> None:

@@ -59,6 +59,8 @@ def test_the_value_is_the_same_after(written: str, raw: str) -> None:
         pytest.param('ENV A "b" c', "value-needs-requoting", id="quote and space"),
         pytest.param("ENV A b\\ c d", "value-needs-requoting", id="escape and space"),
         pytest.param('ENV "A" b', "odd-key", id="quoted key"),
+        # BuildKit splits at ASCII blanks only: the key is "A\u00a0", not "A".
+        pytest.param("ENV A\u00a0 b c", "unicode-space-after-key", id="no-break space"),
     ],
 )
 def test_reported_without_fix(src: str, slug: str) -> None:

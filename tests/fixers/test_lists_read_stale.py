@@ -84,6 +84,32 @@ def test_reported_without_a_fix(later: str, slug: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "update",
+    [
+        # an archived release: a plain update fails on the expired Release file
+        "apt-get -o Acquire::Check-Valid-Until=false update",
+        # a release whose Suite changed: a plain update stops with exit 100
+        "apt-get update --allow-releaseinfo-change",
+        # one source list only: a plain update would read the others as well
+        "apt-get update -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/x.list",
+    ],
+)
+def test_an_earlier_update_with_options_gets_no_plain_update(update: str) -> None:
+    src = f"FROM debian:stretch\nRUN {update} && apt-get install -y x\nRUN apt-get install -y y\n"
+    assert _fix(src) == src
+    [(message, slug, fixable)] = _findings(src)
+    assert (slug, fixable) == ("update-options", False)
+    assert "line 2 passes `-" in message
+
+
+def test_quiet_and_yes_on_the_earlier_update_are_not_needed() -> None:
+    src = (
+        "FROM debian:12\nRUN apt-get update -qq -y && apt-get install -y x\nRUN apt-get install y\n"
+    )
+    assert _fix(src).endswith("RUN apt-get update && apt-get install y\n")
+
+
+@pytest.mark.parametrize(
     "src",
     [
         pytest.param(EARLIER + "RUN apt-get update && apt-get install -y y\n", id="own update"),

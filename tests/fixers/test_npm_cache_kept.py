@@ -275,3 +275,27 @@ def test_removals_that_may_take_npm_are_reported(src: str, why: str) -> None:
     [(message, fixable)] = findings(src)
     assert not fixable
     assert f"(a later command may uninstall the package manager: {why}" in message
+
+
+@pytest.mark.parametrize(
+    ("src", "slug"),
+    [
+        pytest.param(
+            # the later --offline install reads what the clean-up would delete
+            "FROM node:20\nRUN npm install -g serve\nRUN npm install --offline serve-handler\n",
+            "cache-read-later",
+            id="later offline install",
+        ),
+        pytest.param(
+            # npm would empty the cache mount, then fail to delete its mount point
+            "FROM node:20\nRUN --mount=type=cache,target=/root/.npm/_cacache/content-v2 npm ci\n",
+            "mount-inside-cache",
+            id="cache mount inside the cache",
+        ),
+    ],
+)
+def test_a_cache_still_needed_gets_no_fix(src: str, slug: str) -> None:
+    first = check_text(src, [npm_cache_kept], SETTINGS)[0].violation
+    assert first.fix is None
+    assert first.reason is not None
+    assert first.reason.slug == slug

@@ -180,6 +180,15 @@ def test_no_change(src: str) -> None:
             "predate",
             id="old-distro-pip-through-stage",
         ),
+        # pip 1.5 (Debian 8, Ubuntu 15.04) rejects --no-cache-dir: the build would break.
+        pytest.param(
+            "FROM buildpack-deps:jessie\nRUN apt-get update && apt-get install -y python-pip"
+            " && pip install x\n",
+            "predate",
+            id="old-release-code-name-in-tag",
+        ),
+        pytest.param("FROM ubuntu:15.04\nRUN pip install x\n", "predate", id="ubuntu-15.04"),
+        pytest.param("FROM python:2.7.8\nRUN pip install x\n", "predate", id="python-2.7.8"),
     ],
 )
 def test_reported_without_fix(src: str, reason: str) -> None:
@@ -187,3 +196,10 @@ def test_reported_without_fix(src: str, reason: str) -> None:
     [(message, fixable)] = findings(src)
     assert not fixable
     assert reason in message
+
+
+@pytest.mark.parametrize("base", ["python:2.7-jessie", "python:3.12", "localhost:5000/jessie"])
+def test_images_with_a_recent_pip_keep_the_fix(base: str) -> None:
+    assert fix(f"FROM {base}\nRUN pip install x\n") == (
+        f"FROM {base}\nRUN pip install --no-cache-dir x\n"
+    )

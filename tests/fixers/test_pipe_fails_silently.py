@@ -139,6 +139,37 @@ def test_a_pipe_that_ends_early_on_purpose_gets_no_shell(script: str) -> None:
     assert _slug(src) == "pipe-ends-early"
 
 
+def test_the_reason_names_the_command_as_written() -> None:
+    src = "FROM debian:12\nRUN a | b\nRUN yes | pecl install xdebug\n"
+    (finding,) = check_text(src, [pipe_fails_silently], UNSAFE)
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.text.endswith("(`yes` on line 3)")
+
+
+def test_a_stage_built_from_it_that_pipes_from_yes_keeps_it_without_a_shell() -> None:
+    # the SHELL is part of the image: `FROM base` runs `yes | ...` under pipefail too
+    src = "FROM debian:12 AS base\nRUN a | b\nFROM base\nRUN yes | apt-get install x\n"
+    assert _fix(src) == src
+    assert [f.violation.reason.slug for f in check_text(src, [pipe_fails_silently], UNSAFE)
+            if f.violation.reason] == ["pipe-ends-early", "pipe-ends-early"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "grep -v '^#' /etc/packages.txt | xargs apt-get install -y",
+        "ls /opt | grep -c foo | tee /count",
+        "find / -name '*.nupkg' | grep -i cache | xargs rm -f",
+    ],
+)
+def test_a_pipe_from_grep_gets_no_shell(script: str) -> None:
+    # grep exits 1 when nothing matches, which its reader takes as no input; pipefail
+    # would fail the RUN
+    src = f"FROM debian:12\nRUN {script}\n"
+    assert _fix(src) == src
+    assert _slug(src) == "pipe-grep-may-match-nothing"
+
+
 def test_a_reader_that_reads_everything_gets_the_shell() -> None:
     src = "FROM debian:12\nRUN echo x | grep -v y\nRUN true\n"
     assert _fix(src) == f"FROM debian:12\n{SHELL_LINE}\nRUN echo x | grep -v y\nRUN true\n"

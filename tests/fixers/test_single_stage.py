@@ -79,6 +79,7 @@ def test_every_reason_of_a_look_alike_is_catalogued(path: Path) -> None:
         ("go-gopath-workdir", "base-image-variable"),
         ("go-healthcheck-curl", "healthcheck-program-missing"),
         ("go-no-output-name", "artifact-unknown"),
+        ("go-third-party-base-workdir", "artifact-unknown"),
         ("go-run-after-build", "step-after-build"),
         ("go-shell-cmd-scratch", "runtime-has-no-shell"),
         ("go-user-created", "run-not-build"),
@@ -238,7 +239,8 @@ def test_view_reads_workdir_and_literal_environment() -> None:
         "CGO_ENABLED": "0",
         "DERIVED": "/srv/x",
     }
-    assert view.workdir_at(view.stage.instructions[0]) == "/"
+    # before a WORKDIR of the file's own: the golang image's (WORKDIR $GOPATH)
+    assert view.workdir_at(view.stage.instructions[0]) == "/go"
 
 
 # --------------------------------------------------------------------------- build context

@@ -108,6 +108,26 @@ def test_latest_without_a_known_version_tag_is_not_rewritten_to_latest() -> None
     assert found and found[0][1] is None
 
 
+def _slugs(src: str, pins: ImagePins | None) -> list[str | None]:
+    settings = EngineSettings(unsafe_fixes=True, image_pins=pins)
+    found = check_text(src, [unpinned_image], settings)
+    return [f.violation.reason.slug if f.violation.reason else None for f in found]
+
+
+def test_a_pin_without_a_version_tag_is_not_said_to_be_missing() -> None:
+    # the lock has an entry for nginx (a digest): "no lock entry" would be false
+    assert _slugs("FROM nginx\n", _pins()) == ["no-version-tag"]
+    assert _slugs("FROM debian\n", _pins()) == ["no-pin-known"]
+    assert _slugs("FROM debian\n", None) == ["no-pin-known"]
+
+
+def test_a_digest_only_reference_not_in_one_piece_says_so() -> None:
+    # the tag is known; the reference mixes text and a variable, so it is not edited
+    src = f"ARG REPO=python\nFROM ${{REPO}}x@{PY}\n"
+    pins = ImagePins({_key("pythonx"): Pin("3.13.1-bookworm", PY)})
+    assert _slugs(src, pins) == ["reference-not-literal"]
+
+
 def test_digest_mode_without_a_known_digest_reports() -> None:
     found = findings("FROM debian:12\n", _pins(digest=True))
     assert len(found) == 1 and found[0][1] is None

@@ -180,3 +180,52 @@ def test_one_finding_per_run() -> None:
 def test_apk_del_of_named_packages_is_not_an_uninstall() -> None:
     src = f"{NODE}RUN yarn install && apk del curl\n"
     assert fix(src) == f"{NODE}RUN yarn install && apk del curl && yarn cache clean\n"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        # The copied project may hold a .yarnrc.yml whose yarnPath hands Yarn 1 over to
+        # Yarn 2+: its `yarn cache clean` deletes the cache Plug'n'Play loads from.
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\n",
+        "FROM node:20\nCOPY --from=src /app /app\nWORKDIR /app\nRUN yarn\n",
+        "FROM node:20\nRUN git clone https://example.com/app /app && cd /app && yarn install\n",
+    ],
+)
+def test_a_project_out_of_sight_gets_no_fix(src: str) -> None:
+    assert fix(src) == src
+    (found,) = check_text(src, [yarn_cache_kept], SETTINGS)
+    assert found.violation.fix is None
+    assert found.violation.reason is not None
+    assert found.violation.reason.slug == "yarn-project-unseen"
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        pytest.param(
+            "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install\n",
+            "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+            "RUN yarn install && yarn cache clean\n",
+            id="manifests copied by name",
+        ),
+        pytest.param(
+            "FROM node:20\nCOPY . .\nRUN yarn global add serve\n",
+            "FROM node:20\nCOPY . .\nRUN yarn global add serve && yarn cache clean\n",
+            id="yarn global: Yarn 1 only",
+        ),
+    ],
+)
+def test_a_project_in_sight_keeps_the_fix(src: str, expected: str) -> None:
+    assert fix(src) == expected
+
+
+def test_a_later_offline_install_keeps_the_cache() -> None:
+    src = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install\n"
+        "RUN yarn add --offline left-pad\n"
+    )
+    first = check_text(src, [yarn_cache_kept], SETTINGS)[0].violation
+    assert first.fix is None
+    assert first.reason is not None
+    assert first.reason.slug == "cache-read-later"

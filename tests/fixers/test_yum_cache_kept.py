@@ -255,3 +255,14 @@ def test_failure_fails_run(script: str, expected: bool) -> None:
     shell = parse_shell(ShellSource(text[ins.args.start : ins.content_end], ins.args.start))
     (yum,) = [c for c in shell.commands if c.program == "yum"]
     assert _rpm.failure_fails_run(shell, yum) is expected
+
+
+def test_a_cache_mount_inside_the_cache_directory_gets_no_fix() -> None:
+    # `rm -rf /var/cache/yum` would fail on the mount point, and `yum clean all`
+    # would empty the cache the author mounted on purpose.
+    src = "FROM centos:7\nRUN --mount=type=cache,target=/var/cache/yum/x86_64 yum install -y curl\n"
+    assert _fix(src) == src
+    (finding,) = check_text(src, [yum_cache_kept], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.slug == "mount-inside-cache"

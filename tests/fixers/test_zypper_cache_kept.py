@@ -103,3 +103,16 @@ def test_report_only(src: str, reason: str) -> None:
     assert _fix(text) == text
     messages = [f.violation.message for f in check_text(text, [zypper_cache_kept], SETTINGS)]
     assert messages and reason in messages[0]
+
+
+def test_a_cache_mount_inside_the_cache_directory_gets_no_fix() -> None:
+    # `zypper clean --all` would empty the packages the author keeps in a cache mount.
+    src = (
+        "FROM opensuse/leap:15.6\n"
+        "RUN --mount=type=cache,target=/var/cache/zypp/packages zypper install -y x\n"
+    )
+    assert _fix(src) == src
+    (finding,) = check_text(src, [zypper_cache_kept], SETTINGS)
+    assert finding.violation.fix is None
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.slug == "mount-inside-cache"

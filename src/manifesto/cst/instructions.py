@@ -19,7 +19,6 @@ judged here.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 from dataclasses import dataclass
@@ -185,6 +184,8 @@ def _unknown(ins: Instruction, previous: Instruction | None) -> str:
     message = f'unknown instruction "{ins.keyword}"'
     if _looks_cut_off(ins, previous):
         return message + " (a continuation backslash missing on the line before?)"
+    import difflib  # here: only a mistake needs it, and it costs start-up time
+
     close = difflib.get_close_matches(ins.keyword, sorted(KEYWORDS), n=1, cutoff=0.75)
     if close:
         return message + f' (did you mean "{close[0]}"?)'

@@ -237,6 +237,19 @@ class Instruction:
         return self.lines[-1].number
 
     @property
+    def continues_at_end(self) -> bool:
+        """Whether its last code line ends with the escape: the file ended inside a
+        continuation (BuildKit skips the comment and blank lines after it), so a line
+        written right after the instruction would be read as part of it."""
+        for line, role in zip(reversed(self.lines), reversed(self.roles), strict=True):
+            if role is Role.COMMENT or role is Role.BLANK:
+                continue
+            if role is not Role.FIRST and role is not Role.CONTINUATION:
+                return False
+            return line.content.rstrip(" \t").endswith(self.escape)
+        return False
+
+    @property
     def effective(self) -> Instruction:
         """The instruction that runs: the wrapped one for ``ONBUILD``."""
         return self.child if self.child is not None else self
@@ -293,7 +306,11 @@ class Dockerfile:
 
     def comments_before(self, instruction: Instruction) -> tuple[Comment, ...]:
         """The run of comment lines directly above an instruction (no blank line between)."""
-        idx = self.elements.index(instruction)
+        # by offset, not tuple.index: comparing dataclasses field by field along the
+        # file for each instruction asked about is quadratic
+        idx = bisect.bisect_left(self.elements, instruction.start, key=lambda e: e.start)
+        if idx >= len(self.elements) or self.elements[idx] is not instruction:
+            idx = self.elements.index(instruction)
         out: list[Comment] = []
         for element in reversed(self.elements[:idx]):
             if not isinstance(element, Comment):

@@ -8,7 +8,6 @@ the logical line so that callers can map them back to file offsets.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -214,6 +213,8 @@ def parse_json_array(rest: str) -> list[str] | None:
     text = rest.lstrip(GO_SPACE_CHARS)
     if not text.startswith("["):
         return None
+    import json  # here: only an exec form needs it, and it costs start-up time
+
     try:
         value, _ = json.JSONDecoder(strict=True).raw_decode(text)
     except (ValueError, RecursionError):

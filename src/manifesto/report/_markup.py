@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 
 def styled(text: str, style: str | None, color: bool) -> str:
     """``text`` as markup in ``style``, or ``text`` itself when ``color`` is off.
@@ -16,5 +14,8 @@ def styled(text: str, style: str | None, color: bool) -> str:
         return text
     if not text:
         return ""
+    # imported here: rich's markup costs start-up time a run without colour never uses
+    from rich.markup import escape
+
     name = style or "none"
     return f"[{name}]{escape(text)}[/{name}]"

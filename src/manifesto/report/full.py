@@ -21,7 +21,6 @@ caret widths count terminal cells (wide characters take two).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from types import MappingProxyType
 
@@ -108,6 +107,8 @@ def snippet(d: Diagnostic, source: SourceText, color: bool) -> tuple[list[str], 
 
 def fix_diff(fix: FixReport, source: SourceText, color: bool) -> list[str]:
     """The lines ``fix`` touches, before (``-``) and after (``+``), with a line of context."""
+    import difflib  # here: only a report that shows fixes as diffs needs it (start-up)
+
     hunk = fix_hunk(source, fix.edits)
     if hunk is None or hunk.old == hunk.new:
         return []

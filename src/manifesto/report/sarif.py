@@ -183,6 +183,8 @@ def sarif_log(
     errors: Sequence[FileError] = (),
     unsafe_fixes: bool = True,
 ) -> dict[str, object]:
+    from manifesto.registry import documented  # a built-in rule's doc is its module's
+
     index: dict[str, int] = {}
     kept: list[RuleInfo] = []
     for rule in rules:
@@ -196,7 +198,7 @@ def sarif_log(
     driver = {
         "name": TOOL_NAME,
         "version": tool_version(),
-        "rules": [rule_descriptor(r, urls.get(r.code) or rule_url(r)) for r in kept],
+        "rules": [rule_descriptor(documented(r), urls.get(r.code) or rule_url(r)) for r in kept],
     }
     run = {
         "tool": {"driver": driver},

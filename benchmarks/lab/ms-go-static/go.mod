@@ -1,0 +1,3 @@
+module example.org/worldclock
+
+go 1.19
