@@ -1401,7 +1401,7 @@ def _package_insertion(
         if position < len(packages):
             return Edit.insert(packages[position].start, f"{package} ")
         return Edit.insert(packages[-1].end, f" {package}")
-    newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
+    newline = ins.line_break or "\n"
     gap = _gap_before_escape(text, packages, ins.escape)
     if position < len(packages):
         anchor = packages[position]

@@ -209,7 +209,7 @@ def _merge(
         return _Outcome(ins, reason, update)
     target = ctx.shell(nxt)
     assert target is not None
-    newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
+    newline = ins.line_break or "\n"
     indent = ins.lines[0].content[: len(ins.lines[0].content) - len(ins.lines[0].content.lstrip())]
     kept = f"{indent}{rest}{newline}" if rest else ""
     before = _element_before(tree, ins)
@@ -269,7 +269,7 @@ def _prepend(ctx: FixContext, nxt: Instruction, target: ShellScript, update: str
     joint = chain_joint(nxt, target, "&&", ctx)
     before_operator = " " if joint.operator_first else joint.before_operator
     before_escape = " " if joint.operator_first else joint.before_escape
-    newline = line.newline or next((ln.newline for ln in nxt.lines if ln.newline), "\n")
+    newline = line.newline or (nxt.line_break or "\n")
     pad = "".join(ch if ch == "\t" else " " for ch in line.content[:column])
     return Edit.insert(at, f"{update}{before_operator}&&{before_escape}{nxt.escape}{newline}{pad}")
 

@@ -299,16 +299,6 @@ def _above(tree: Dockerfile, ins: Instruction) -> int:
     return comments[0].start if comments else ins.start
 
 
-def _newline(tree: Dockerfile, ins: Instruction) -> str:
-    # a carriage return that ends the file is no line break to BuildKit
-    own = next((ln.newline for ln in ins.lines if "\n" in ln.newline), None)
-    if own is not None:
-        return own
-    return next(
-        (ln.newline for i in tree.instructions for ln in i.lines if "\n" in ln.newline), "\n"
-    )
-
-
 def _workdir_text(ctx: FixContext, ins: Instruction, directory: str) -> str:
     written = ctx.text[ins.keyword_span.start : ins.keyword_span.end]
     keyword = "workdir" if written.islower() else "WORKDIR" if written.isupper() else "Workdir"
@@ -320,13 +310,13 @@ def _workdir_text(ctx: FixContext, ins: Instruction, directory: str) -> str:
 
 
 def _line(ctx: FixContext, tree: Dockerfile, ins: Instruction, directory: str) -> str:
-    return _workdir_text(ctx, ins, directory) + _newline(tree, ins)
+    return _workdir_text(ctx, ins, directory) + tree.line_break(ins)
 
 
 def _restore(ctx: FixContext, tree: Dockerfile, ins: Instruction, previous: str) -> Edit:
     text = _workdir_text(ctx, ins, previous)
-    newline = _newline(tree, ins)
-    if "\n" in ins.lines[-1].newline:
+    newline = tree.line_break(ins)
+    if ins.ends_with_line_break:
         return Edit.insert(ins.end, text + newline)
     # the RUN ends the file without a newline: so does the new last line
     return Edit.insert(ins.end, newline + text)

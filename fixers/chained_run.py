@@ -505,8 +505,7 @@ def _gap_comments(ins: Instruction, atoms: Sequence[Atom], after: int) -> list[s
 def _violation(ins: Instruction, ctx: FixContext, plan: _Plan) -> Violation:
     text, atoms = ctx.text, plan.atoms
     # a RUN that ends the file without a newline takes the file's (CRLF stays CRLF)
-    lines = itertools.chain(ins.lines, (ln for i in ctx.tree.instructions for ln in i.lines))
-    newline = next((ln.newline for ln in lines if ln.newline.endswith("\n")), "\n")
+    newline = ctx.tree.line_break(ins)
     first_line = ins.lines[0].content
     indent = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
     keyword = text[ins.keyword_span.start : ins.keyword_span.end]

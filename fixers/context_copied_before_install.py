@@ -1012,9 +1012,9 @@ def _after(run: Instruction, copy: Instruction) -> Edit:
     """The whole COPY, moved to the line after the install RUN (the COPY comes before
     the RUN, so it ends with a newline)."""
     text = copy.render()
-    if "\n" in run.lines[-1].newline:
+    if run.ends_with_line_break:
         return Edit.insert(run.end, text)
     # the RUN ends the file without a newline (a carriage return alone is none to
     # BuildKit): so does the moved COPY
-    newline = next((ln.newline for ln in copy.lines if "\n" in ln.newline), "\n")
+    newline = copy.line_break or "\n"
     return Edit.insert(run.end, newline + text.removesuffix(newline))

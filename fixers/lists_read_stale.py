@@ -343,6 +343,6 @@ def _insert_before(
     joint = chain_joint(ins, script, "&&", ctx)
     before_operator = " " if joint.operator_first else joint.before_operator
     before_escape = " " if joint.operator_first else joint.before_escape
-    newline = line.newline or next((ln.newline for ln in ins.lines if ln.newline), "\n")
+    newline = line.newline or (ins.line_break or "\n")
     pad = "".join(ch if ch == "\t" else " " for ch in line.content[:column])
     return Edit.insert(at, f"{update}{before_operator}&&{before_escape}{ins.escape}{newline}{pad}")

@@ -79,7 +79,6 @@ it").
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 
@@ -179,9 +178,7 @@ def _assess(ctx: FixContext, stage: Stage, ins: Instruction, pipe: Command) -> V
     first_line = ins.lines[0]
     indent = first_line.content[: len(first_line.content) - len(first_line.content.lstrip())]
     # a RUN that ends the file has no newline of its own: the file's (a CRLF file stays CRLF)
-    # (a carriage return that ends the file is no line break: BuildKit cuts on "\n" only)
-    lines = itertools.chain(ins.lines, (ln for i in ctx.tree.instructions for ln in i.lines))
-    newline = next((ln.newline for ln in lines if ln.newline.endswith("\n")), "\n")
+    newline = ctx.tree.line_break(ins)
     keyword = keyword_like(ctx, ins, "SHELL")
     line = f"{indent}{keyword} {json.dumps(list(BASH_PIPEFAIL))}{newline}"
     return Violation(

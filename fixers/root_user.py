@@ -399,6 +399,11 @@ def _assess(
             " those images"
         )
     anchor = _anchor(top)
+    if anchor.continues_at_end:
+        return report(
+            f"the {anchor.keyword} on line {anchor.start_line} ends the file inside a"
+            " continuation: a USER written after it would be read as part of it"
+        )
     content = _render(ctx, tree, anchor, plan, top.from_)
     edit = Edit.insert(anchor.end, content)
     return Violation(
@@ -972,11 +977,7 @@ def _chain(
 def _render(
     ctx: FixContext, tree: Dockerfile, anchor: Instruction, plan: _Plan, stage_from: Instruction
 ) -> str:
-    newline = next((line.newline for line in anchor.lines if line.newline), None)
-    if newline is None:
-        newline = next(
-            (ln.newline for i in tree.instructions for ln in i.lines if ln.newline), "\n"
-        )
+    newline = tree.line_break(anchor)
     span = anchor.keyword_span
     lower = ctx.text[span.start : span.end].islower()
     lines = []
@@ -985,7 +986,7 @@ def _render(
         lines.append(f"{'run' if lower else 'RUN'} {chain}")
     lines.append(f"{'user' if lower else 'USER'} {plan.user}")
     text = newline.join(lines)
-    if anchor.lines[-1].newline:
+    if anchor.ends_with_line_break:
         return text + newline
-    # the anchor ends the file without a newline: so does the new last line
+    # the anchor ends the file without a line break: so does the new last line
     return newline + text

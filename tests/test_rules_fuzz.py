@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -50,10 +51,6 @@ ALL_RULES: tuple[Fixer, ...] = (*FIXERS, *OPT_IN)
 UNSAFE = EngineSettings(unsafe_fixes=True)
 SECONDS_PER_FILE = 30
 """Far above what any example takes (< 1 s): only a hang or a quadratic blow-up trips it."""
-
-# MF401's owner is fixing these (see the xfail cases at the end): a file whose fix
-# fails in MF401 alone is checked again without it, so the other rules stay covered.
-KNOWN_BROKEN = "MF401"
 
 _RANDOM_EXAMPLES = int(os.environ.get("MANIFESTO_FUZZ_EXAMPLES", "0"))
 
@@ -83,12 +80,13 @@ def _shell_script(ins: Instruction) -> str:
     return text + "\n"
 
 
-def _shell_runs(text: str) -> dict[str, str]:
-    return {
-        ins.render(): _shell_script(ins)
+def _shell_runs(text: str) -> Counter[str]:
+    """The script of each shell-form RUN, as many times as it is there."""
+    return Counter(
+        _shell_script(ins)
         for ins in parse(text).instructions
         if ins.keyword == "RUN" and not is_json(ins)
-    }
+    )
 
 
 def _shell_accepts(shell: str, script: str, workdir: Path) -> bool:
@@ -104,13 +102,12 @@ def _shells() -> tuple[str, ...]:
 
 def _rewritten_runs_parse(before: str, after: str, rules: str) -> list[str]:
     old, new = _shell_runs(before), _shell_runs(after)
-    replaced = [script for rendered, script in old.items() if rendered not in new]
+    # counted: of two identical RUNs, one may be rewritten and the other kept
+    replaced, rewritten = list(old - new), list(new - old)
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for rendered, script in new.items():
-            if rendered in old:
-                continue
+        for script in rewritten:
             for shell in _shells():
                 if _shell_accepts(shell, script, workdir):
                     continue
@@ -140,13 +137,11 @@ def _span_problems(text: str, findings: Sequence[Finding]) -> list[str]:
         v, code = finding.violation, finding.rule.code
         if not any(i.start <= v.start <= v.end <= i.end for i in instructions):
             problems.append(f"{code}: finding {v.start}..{v.end} is not inside one instruction")
-        if code == KNOWN_BROKEN:
-            continue
         for edit in v.fix.edits if v.fix else ():
             if edit.end > len(text):
                 problems.append(f"{code}: edit {edit.start}..{edit.end} past the end")
-            if open_at is not None and edit.start >= open_at:
-                problems.append(f"{code}: edit after the continuation that ends the file")
+            if open_at is not None and edit.start >= open_at and _starts_instruction(edit.content):
+                problems.append(f"{code}: a line written after the continuation that ends the file")
             if (
                 edit.start == len(text)
                 and text.endswith("\r")
@@ -154,6 +149,24 @@ def _span_problems(text: str, findings: Sequence[Finding]) -> list[str]:
             ):
                 problems.append(f"{code}: a line written after a lone carriage return")
     return problems
+
+
+KEYWORDS = frozenset(
+    {
+        *("FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY"),
+        *("ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL"),
+        *("HEALTHCHECK", "SHELL"),
+    }
+)
+
+
+def _starts_instruction(content: str) -> bool:
+    """Whether ``content`` writes a line that starts an instruction: after a
+    continuation that ends the file it would be read as words of the last one. (Text
+    that goes on the last line, `` && rm ...``, only goes on with it.)"""
+    return any(
+        line.split()[:1] and line.split()[0].upper() in KEYWORDS for line in content.split("\n")[1:]
+    )
 
 
 def _line_breaks_are_crlf(text: str) -> bool:
@@ -168,9 +181,6 @@ def _fix(text: str, rules: Sequence[Fixer]) -> Result:
 def _fix_problems(text: str, rules: Sequence[Fixer], *, shells: bool) -> list[str]:
     names = ",".join(r.INFO.code for r in rules) if len(rules) < 3 else "all rules"
     result = _fix(text, rules)
-    if result.errors and all(KNOWN_BROKEN in e for e in result.errors) and len(rules) > 1:
-        rules = [r for r in rules if r.INFO.code != KNOWN_BROKEN]
-        result = _fix(text, rules)
     if result.errors:
         return [f"{names}: {e}" for e in result.errors]
     out = result.output
@@ -214,8 +224,7 @@ def check_file(text: str, pick: Callable[[list[Fixer]], Fixer] | None = None) ->
     fixable = [
         r
         for r in ALL_RULES
-        if r.INFO.code != KNOWN_BROKEN
-        and any(f.rule.code == r.INFO.code and f.violation.fix for f in findings)
+        if any(f.rule.code == r.INFO.code and f.violation.fix for f in findings)
     ]
     if fixable and pick is not None:
         problems += _fix_problems(text, [pick(fixable)], shells=True)
@@ -569,13 +578,13 @@ def _assert_sound(text: str, data: st.DataObject) -> None:
 # --------------------------------------------------------------------------- the tests
 
 
-@_settings(120)
+@_settings(600)
 @given(text=dockerfile(), data=st.data())
 def test_generated_dockerfiles(text: str, data: st.DataObject) -> None:
     _assert_sound(text, data)
 
 
-@_settings(150)
+@_settings(600)
 @given(text=mutated(FIXTURE_SEEDS), data=st.data())
 def test_mutated_golden_fixtures(text: str, data: st.DataObject) -> None:
     _assert_sound(text, data)
@@ -586,7 +595,7 @@ CORPUS = corpus_files()
 
 @pytest.mark.corpus
 @pytest.mark.skipif(not CORPUS, reason="corpus not found")
-@_settings(60)
+@_settings(300)
 @given(text=mutated(CORPUS), data=st.data())
 def test_mutated_corpus_files(text: str, data: st.DataObject) -> None:
     _assert_sound(text, data)
@@ -661,7 +670,7 @@ def test_cli_over_mutated_files_never_crashes_hangs_or_fixes_twice(tmp_path: Pat
         (case / "package.json").write_text('{"name": "x"}\n', encoding="utf-8")
         (case / "requirements.txt").write_text("flask\n", encoding="utf-8")
         done[case.name] = how
-    common = ["--unsafe-fixes", "--select", "ALL,MF203", "--ignore", KNOWN_BROKEN, "-j", "1"]
+    common = ["--unsafe-fixes", "--select", "ALL,MF203", "-j", "1"]
     runs = [["fix", "--diff"], ["check", "-q"], ["fix", "-q"], ["fix", "--diff"]]
     located = 0
     for step, mode in enumerate(runs):
@@ -864,9 +873,9 @@ def test_a_carriage_return_that_ends_the_file_is_no_line_break(
     [
         pytest.param('FROM debian:12\nCMD ["app"]\nRUN true \\', id="after-a-continuation"),
         pytest.param("FROM python:3.12\nCOPY . .\r", id="after-a-lone-carriage-return"),
+        pytest.param('FROM debian:12\r\nCOPY . /app\r\nCMD ["/app/run"]', id="crlf-no-final"),
     ],
 )
-@pytest.mark.xfail(strict=True, reason="MF401 writes its lines after the end of the file")
 def test_mf401_writes_nothing_after_the_end_of_the_file(text: str) -> None:
     # after `RUN true \` the new lines became words of that RUN (`true RUN groupadd ...`);
     # after a lone \r they joined the COPY's line, and the rule never settled
@@ -874,3 +883,27 @@ def test_mf401_writes_nothing_after_the_end_of_the_file(text: str) -> None:
     assert result.errors == ()
     kept = [i.args_text for i in parse(result.output).instructions]
     assert all(i.args_text in kept for i in parse(text).instructions)
+
+
+def test_mf401_writes_crlf_lines_into_a_crlf_file_that_ends_without_a_newline() -> None:
+    # the new lines follow the last instruction that may need root: here it ends the file
+    text = 'FROM debian:12\r\nCMD ["/app/run"]\r\nCOPY . /app'
+    result = _fixed(text, "MF401")
+    assert result.errors == ()
+    assert result.output.startswith(text + "\r\nRUN groupadd")
+    assert result.output.endswith("\r\nUSER 10001:10001")
+    assert "\n" not in result.output.replace("\r\n", "")
+    assert not result.output.endswith("\n")  # the file still ends without a newline
+
+
+def test_mf401_after_a_trailing_continuation_says_why_it_has_no_fix() -> None:
+    from manifesto.context import FixContext
+    from manifesto.shell import ShellCache
+
+    text = 'FROM debian:12\nCOPY . /app\nCMD ["app"]\nRUN true \\'
+    (fixer,) = [r for r in ALL_RULES if r.INFO.code == "MF401"]
+    tree = parse(text)
+    (violation,) = fixer.fix(tree, FixContext(text, tree, ShellCache()))
+    assert violation.fix is None
+    assert violation.reason is not None and violation.reason.slug == "ends-in-continuation"
+    assert "the RUN on line 4 ends the file inside a continuation" in violation.message

@@ -161,13 +161,15 @@ def check_text(text: str, fixers: Sequence[Fixer], settings: EngineSettings) -> 
 
 
 def _broken_shells(text: str, tree: Dockerfile, shells: ShellCache) -> set[str]:
-    """Texts of the RUNs whose shell tree-sitter cannot parse."""
+    """Texts of the RUNs whose shell tree-sitter cannot parse, without their final line
+    break: a broken RUN that ends the file and only gains one (a fix writes lines
+    after it) is the same broken RUN, not one the fix broke."""
     ctx = FixContext(text, tree, shells)
     out: set[str] = set()
     for ins in tree.instructions:
         script = ctx.shell(ins)
         if script is not None and script.has_errors:
-            out.add(ins.render())
+            out.add(text[ins.start : ins.content_end])
     return out
 
 

@@ -115,7 +115,7 @@ class Joint:
 
 def run_style(ins: Instruction) -> RunStyle:
     """How a RUN lays out its continuation lines (by vote over all its lines)."""
-    newline = next((ln.newline for ln in ins.lines if ln.newline), "\n")
+    newline = ins.line_break or "\n"
     code_lines = _code_lines(ins)
     first_votes = last_votes = 0
     for line in code_lines[1:]:

@@ -361,6 +361,7 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "the file ends inside a continuation (a trailing escape): a line written after it"
         " would be read as part of it",
         r"the [\w ]+ ends the file inside a continuation",
+        r"the [A-Z]+ on line \d+ ends the file inside a continuation",
     ),
     # MF204 context_copied_before_install
     _entry(

@@ -237,6 +237,19 @@ class Instruction:
         return self.lines[-1].number
 
     @property
+    def line_break(self) -> str | None:
+        r"""The first line break of its lines (``\n``, ``\r\n``), to write new lines
+        with; None when it has none. A carriage return alone (a file ending in ``\r``)
+        is no line break to BuildKit."""
+        return next((ln.newline for ln in self.lines if "\n" in ln.newline), None)
+
+    @property
+    def ends_with_line_break(self) -> bool:
+        r"""Whether a line written at its end starts a line of its own (not when it
+        ends the file without a newline, or with a carriage return alone)."""
+        return "\n" in self.lines[-1].newline
+
+    @property
     def continues_at_end(self) -> bool:
         """Whether its last code line ends with the escape: the file ended inside a
         continuation (BuildKit skips the comment and blank lines after it), so a line
@@ -303,6 +316,15 @@ class Dockerfile:
         if row == 1 and self.bom:
             line_start = max(line_start, len(self.bom))
         return row, max(offset - line_start, 0) + 1
+
+    def line_break(self, near: Instruction | None = None) -> str:
+        r"""The line break new lines are written with: ``near``'s own, else the file's
+        first, else ``\n`` (see :attr:`Instruction.line_break`)."""
+        own = near.line_break if near is not None else None
+        if own is not None:
+            return own
+        found = (i.line_break for i in self.instructions)
+        return next((b for b in found if b is not None), "\n")
 
     def comments_before(self, instruction: Instruction) -> tuple[Comment, ...]:
         """The run of comment lines directly above an instruction (no blank line between)."""
