@@ -182,7 +182,7 @@ from manifesto.cst.values import buildkit_value, exec_args
 from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
-from manifesto.image_role import base_image_signs
+from manifesto.image_role import base_image_signs, joined_workdir
 from manifesto.images import ImageRef, parse_image
 from manifesto.layout import file_joint
 from manifesto.reasons import no_fix
@@ -594,7 +594,7 @@ def _context_copies(
     workdir: str | None = None  # the base image's until a WORKDIR says
     for ins in body:
         if ins.keyword == "WORKDIR":
-            workdir = _joined(workdir, ins)
+            workdir = joined_workdir(workdir, ins)
             continue
         if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None:
             continue
@@ -904,22 +904,8 @@ def _workdir(body: tuple[Instruction, ...]) -> str | None:
     workdir: str | None = None
     for ins in body:
         if ins.keyword == "WORKDIR":
-            workdir = _joined(workdir, ins)
+            workdir = joined_workdir(workdir, ins)
     return workdir
-
-
-def _joined(current: str | None, workdir: Instruction) -> str | None:
-    """The directory after ``workdir`` (a relative one joins the one before)."""
-    values, _ = buildkit_value(workdir)
-    if len(values) != 1 or "$" in values[0] or "\\" in values[0]:
-        return None
-    value = values[0]
-    if not value.startswith("/"):
-        if current is None:
-            return None
-        value = f"{current}/{value}"
-    path = posixpath.normpath(value)
-    return "/" if path == "//" else path
 
 
 def _app_may_own(path: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, time_limit, write
+from conftest import ROOT, lab_builder, time_limit, write
 from manifesto import builders, measure
 from manifesto.builders import Builder, BuilderError, BuildOutcome, FileEntry, Layer
 from manifesto.measure import (
@@ -390,39 +389,10 @@ def test_command_refuses_stdin_and_unknown_formats(tmp_path: Path, fake_path: Pa
 # ------------------------------------------------------------------------ real builds
 
 
-def _require(reason: str) -> None:
-    if os.environ.get("MANIFESTO_REQUIRE_BUILDS") == "1":
-        pytest.fail(f"{reason} (MANIFESTO_REQUIRE_BUILDS=1: the build tests must run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def lab_buildah() -> Iterator[Builder]:
     """buildah with the lab's base image, under the storage and isolation the lab uses."""
-    path = shutil.which("buildah")
-    if path is None:
-        _require("buildah not installed (apt-get install buildah mmdebstrap; .ci/run does)")
-    if os.geteuid() != 0:
-        _require("real builds need root (vfs storage, chroot isolation)")
-    patch = pytest.MonkeyPatch()
-    # The lab's settings, unless the machine has its own: vfs and chroot work in a
-    # container or CI VM where overlay mounts and an OCI runtime do not.
-    if "STORAGE_DRIVER" not in os.environ:
-        patch.setenv("STORAGE_DRIVER", "vfs")
-    if "BUILDAH_ISOLATION" not in os.environ:
-        patch.setenv("BUILDAH_ISOLATION", "chroot")
-    builder = Builder("buildah", str(path))
-    found = subprocess.run(
-        [str(path), "inspect", "--type", "image", BASE],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    if found.returncode != 0:
-        patch.undo()
-        _require(f"base image {BASE} missing: run benchmarks/lab/make_base.sh")
-    yield builder
-    patch.undo()
+    yield from lab_builder((BASE,), "run benchmarks/lab/make_base.sh")
 
 
 def small_install(marker: str) -> str:

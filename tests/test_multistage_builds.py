@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, lab_builder
 from manifesto import builders
 from manifesto.builders import Builder
 from manifesto.images import parse_image
@@ -134,35 +134,13 @@ def _qualified(reference: str) -> str:
 # ------------------------------------------------------------------ real builds
 
 
-def _require(reason: str) -> None:
-    if os.environ.get("MANIFESTO_REQUIRE_BUILDS") == "1":
-        pytest.fail(f"{reason} (MANIFESTO_REQUIRE_BUILDS=1: the build tests must run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def standin_buildah() -> Iterator[Builder]:
     """buildah under the lab's storage and isolation, with every stand-in made."""
-    path = shutil.which("buildah")
-    if path is None:
-        _require("buildah not installed (apt-get install buildah mmdebstrap; .ci/run does)")
-    if os.geteuid() != 0:
-        _require("real builds need root (vfs storage, chroot isolation)")
-    patch = pytest.MonkeyPatch()
-    if "STORAGE_DRIVER" not in os.environ:
-        patch.setenv("STORAGE_DRIVER", "vfs")
-    if "BUILDAH_ISOLATION" not in os.environ:
-        patch.setenv("BUILDAH_ISOLATION", "chroot")
-    builder = Builder("buildah", str(path))
-    missing = [name for name in STANDINS if not _image_exists(builder, name)]
-    if missing:
-        patch.undo()
-        _require(
-            f"stand-in images missing ({', '.join(missing)}): run benchmarks/lab/make_base.sh "
-            "and benchmarks/lab/make_standins.sh"
-        )
-    yield builder
-    patch.undo()
+    yield from lab_builder(
+        tuple(STANDINS),
+        "run benchmarks/lab/make_base.sh and benchmarks/lab/make_standins.sh",
+    )
 
 
 def _buildah(builder: Builder, *args: str, timeout: float = QUERY_TIMEOUT) -> str:
@@ -176,16 +154,6 @@ def _buildah(builder: Builder, *args: str, timeout: float = QUERY_TIMEOUT) -> st
     )
     assert done.returncode == 0, f"buildah {' '.join(args)}: {done.stderr}"
     return done.stdout
-
-
-def _image_exists(builder: Builder, name: str) -> bool:
-    done = subprocess.run(
-        [builder.executable, "inspect", "--type", "image", name],
-        capture_output=True,
-        timeout=QUERY_TIMEOUT,
-        check=False,
-    )
-    return done.returncode == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,7 @@ def _copies_an_application(body: tuple[Instruction, ...]) -> bool:
     workdir: str | None = None
     for ins in body:
         if ins.keyword == "WORKDIR":
-            workdir = _joined(workdir, ins)
+            workdir = joined_workdir(workdir, ins)
             continue
         if ins.keyword not in ("COPY", "ADD"):
             continue
@@ -135,7 +135,7 @@ def _final_workdir(body: tuple[Instruction, ...]) -> str | None:
     workdir: str | None = None
     for ins in body:
         if ins.keyword == "WORKDIR":
-            workdir = _joined(workdir, ins)
+            workdir = joined_workdir(workdir, ins)
     if workdir is None or workdir in _SYSTEM_DIRECTORIES:
         return None
     return workdir
@@ -153,9 +153,11 @@ _SYSTEM_DIRECTORIES = frozenset(
 them would count as one)."""
 
 
-def _joined(current: str | None, workdir: Instruction) -> str | None:
+def joined_workdir(current: str | None, workdir: Instruction) -> str | None:
+    """The directory after ``workdir`` (a relative one joins ``current``); None when it
+    cannot be told (a variable, an escape, a relative one after an unknown one)."""
     values, _ = buildkit_value(workdir)
-    if len(values) != 1 or "$" in values[0]:
+    if len(values) != 1 or "$" in values[0] or "\\" in values[0]:
         return None
     value = values[0]
     if not value.startswith("/"):
