@@ -265,31 +265,54 @@ def _chain_goes_on(ctx: FixContext, script: ShellScript, offset: int) -> bool:
 def _depends_on_workdir(ctx: FixContext, stage: Stage, ins: Instruction) -> str | None:
     """What after ``ins`` may depend on the working directory it ran in (described
     for the message), or None when nothing does."""
-    body = stage.instructions
-    position = next(i for i, x in enumerate(body) if x is ins)
-    for later in body[position + 1 :]:
+    # one backward pass per stage, not a scan per RUN: a stage of RUNs that each
+    # start with `cd /abs &&` would otherwise be read to its end for every one of them
+    answers = ctx.cached(
+        ("cd_in_run.depends_on_workdir", stage.index), lambda: _dependents(ctx, stage)
+    )
+    return answers[id(ins)]
+
+
+def _dependents(ctx: FixContext, stage: Stage) -> dict[int, str | None]:
+    """For each instruction of ``stage`` (by id), what after it depends on the
+    working directory (None: nothing)."""
+    after: str | None = None
+    if ctx.graph.is_shipped(stage) or ctx.graph.built_on(stage):
+        after = "the image (its working directory)"
+    answers: dict[int, str | None] = {}
+    for later in reversed(stage.instructions):
+        answers[id(later)] = after
         keyword = later.keyword
         where = f"line {later.start_line} ({keyword})"
         if keyword == "WORKDIR":
-            if workdir_is_absolute(later):
-                return None
-            return where
-        if keyword in ("COPY", "ADD"):
+            after = None if workdir_is_absolute(later) else where
+        elif keyword in ("COPY", "ADD"):
             destination = copy_destination(later)
             if destination is None or not destination.startswith("/"):
-                return where
+                after = where
         elif keyword == "RUN":
-            if not run_ignores_workdir(ctx, later):
-                return where
+            if not run_ignores_workdir(ctx, later) and not _starts_with_absolute_cd(ctx, later):
+                after = where
         elif keyword in _ALWAYS_USES_WORKDIR:
-            return where
+            after = where
         elif keyword == "VOLUME":
             values, _ = buildkit_value(later)
             if not all(v.startswith("/") for v in values):
-                return where
-    if ctx.graph.is_shipped(stage) or ctx.graph.built_on(stage):
-        return "the image (its working directory)"
-    return None
+                after = where
+    return answers
+
+
+def _starts_with_absolute_cd(ctx: FixContext, run: Instruction) -> bool:
+    """``RUN cd /tmp && ...`` goes to its own directory before anything else: the one
+    it is given does not matter (a relative --mount target still resolves against it)."""
+    script = ctx.shell(run)
+    if script is None or script.has_errors or relative_mount(run):
+        return False
+    first = first_cd(script)
+    if first is None or first.operator_after != "&&" or len(first.args) != 1:
+        return False
+    target = literal_path(first.args[0].value)
+    return target is not None and target.startswith("/")
 
 
 def _above(tree: Dockerfile, ins: Instruction) -> int:

@@ -39,8 +39,10 @@ into it, so the application can create files there (logs, caches, a SQLite
 file) while the files it was built from stay root's and read-only. Not for `/`
 or a directory of the distribution (`/usr/local`, `/srv`, `/opt`, `/var/www`,
 anything under `/etc`, `/usr/lib`, ...), someone's home (`/home/gradle`), a
-directory a RUN of the file already chowns (the file has chosen its owner), nor
-a `WORKDIR` with a variable. No `mkdir -p`: the `WORKDIR` instruction has
+directory a RUN of the file already chowns (the file has chosen its owner). A
+`WORKDIR` with a variable (`WORKDIR ${AIRFLOW_HOME}`) is handed over when an
+`ENV` or `ARG` of the file gives the variable a literal value
+(`ENV AIRFLOW_HOME=/opt/airflow`). No `mkdir -p`: the `WORKDIR` instruction has
 created the directory before the `RUN`.
 
 A user the file already creates (`useradd NAME`, `adduser -D NAME`, `useradd -r
@@ -123,11 +125,27 @@ A finding without a fix when a fix would be wrong or a guess:
 - the file already creates a group with the configured name or id (for another
   purpose): creating the user would fail the build;
 - a chiseled Ubuntu image other than .NET's (no shell, no `useradd`);
+- the new user would not be given what the program needs (asked after the
+  base-image signs): a `WORKDIR` whose variable the file gives no value; a
+  `WORKDIR` inside root's home (`/root/.urlwatch`: `/root` is 0700, the
+  container cannot even start there); a `VOLUME` (of the image, or of a stage
+  it is built FROM) other than the `WORKDIR` handed over, `/tmp` or a directory
+  a RUN opens with `chmod 777`: the server's data directory (`/var/lib/mysql`)
+  stays root's;
+- the command, run as it is, through `sh -c "..."` or by a script of the build
+  context the image starts, uses a program that needs root: `iptables`,
+  `ip6tables`, `nft`, `tc`, `ip route|link|addr add|set|del ...`, `crond` or
+  `cron` (they run each job as its user), `tcpdump`, `snort`, `bro`/`zeek`,
+  `kismet`, `dsniff`, `passivedns`, `openvpn`, `pptpd`, `hans`, `shadowvpn`,
+  `sysctl`, `mount`, `modprobe`, `dhcpd`, `dnsmasq`, `dockerd` (and Docker's
+  `hack/dind`);
 - the image looks like a base for other images (`base-image`, asked last, see
   `manifesto.image_role`): `ONBUILD` instructions, or no application copied
   (neither the build context nor anything into its `WORKDIR`) and one of: no
   `CMD`/`ENTRYPOINT` of its own, only a shell, interpreter or build tool
-  (`bash`, `python3`, `php -a`, `jshell`, `mvn`, after an entrypoint wrapper),
+  (`bash`, `python3`, `php -a`, `jshell`, `mvn`, `dotnet`, `bazel`, `go`,
+  `npm`, `pip`, `python3 -m twine`, `gcloud`, `kubectl`, `terraform`, after an
+  entrypoint wrapper),
   a command that only idles (`sleep infinity`), the header of an official
   image's generated source, a `*-base` file name. The images built FROM it run
   their `RUN apt-get install ...` as the image's user: a `USER` belongs in
@@ -148,7 +166,9 @@ the text comes from stdin or the API, is not read, and the other signs decide.
 The `WORKDIR` of the base image (when the file sets none) is not known, so it
 is not handed over; nor is anything to a reused user (the file that created it
 decides what it owns) or to distroless's `nonroot` and scratch's 65532 (no
-shell: `COPY --chown` is the way there). A `USER` inside `ONBUILD` and the
+shell: `COPY --chown` is the way there). A `WORKDIR` that is also a `VOLUME`
+is chowned after the `VOLUME` line: BuildKit keeps that change, Docker's legacy
+builder discards it. A `USER` inside `ONBUILD` and the
 default user of other images (a private base may well set one: it is then
 reported as an unknown family, never switched blindly) are not read. Only the
 shipped image is checked: builder stages may run as root.
@@ -178,12 +198,12 @@ from manifesto.cst.stages import (
     BaseImage,
     Stage,
 )
-from manifesto.cst.values import buildkit_value, exec_args
+from manifesto.cst.values import arg_defaults, buildkit_value, exec_args, key_values
 from manifesto.cst.words import parse_words
 from manifesto.diagnostics import RuleInfo
 from manifesto.edits import Applicability, Edit, Fix, Violation
 from manifesto.image_role import base_image_signs, joined_workdir
-from manifesto.images import ImageRef, parse_image
+from manifesto.images import ImageRef, expand, parse_image
 from manifesto.layout import file_joint
 from manifesto.reasons import no_fix
 from manifesto.shell import Word
@@ -329,6 +349,8 @@ class _Plan:
     commands: tuple[str, ...]
     """The commands of the RUN that creates the user; empty when it exists."""
     title: str
+    handed: str | None = None
+    """The directory the RUN gives the new user (its ``WORKDIR``), if any."""
 
 
 def fix(tree: Dockerfile, ctx: FixContext) -> Iterator[Violation]:
@@ -382,7 +404,7 @@ def _assess(
     users = _accounts(ctx, chain, _USERS)
     if any(u.name is None for u in users):
         return report("the user the file creates is named by a variable")
-    plan = _plan(ctx, body, base, root_ref, users[-1].name if users else None)
+    plan = _plan(ctx, chain, base, root_ref, users[-1].name if users else None)
     if isinstance(plan, str):
         return report(plan)
     if plan.commands:
@@ -398,6 +420,15 @@ def _assess(
             " make the RUN steps of the images built from it run unprivileged; set USER in"
             " those images"
         )
+    # What would make the switched image fail when it starts: asked after the base-image
+    # signs (a base image is not switched whatever it runs), before the edit is written.
+    paths = _image_paths(chain)
+    unfit = _unfit_directory(ctx, body, paths, plan) if plan.commands else None
+    if unfit is not None:
+        return report(unfit)
+    needs_root = _root_program(ctx, body)
+    if needs_root is not None:
+        return report(needs_root)
     anchor = _anchor(top)
     if anchor.continues_at_end:
         return report(
@@ -800,17 +831,242 @@ def _stage_called(ctx: FixContext, name: str) -> Stage | None:
     return None
 
 
+# --------------------------------------------------------------------------- run time
+
+
+@dataclass(frozen=True, slots=True)
+class _ImagePaths:
+    """The image's working directory and volumes, variables resolved from the file's
+    ENV and ARG values."""
+
+    workdir: str | None
+    """The final working directory; None when no WORKDIR sets it or it cannot be told."""
+    unresolved_workdir: str | None
+    """The last WORKDIR as written when its variable has no value in the file."""
+    volumes: tuple[tuple[str, str | None], ...]
+    """Each VOLUME path as written, and resolved (None: a variable without a value)."""
+
+
+def _image_paths(chain: tuple[Stage, ...]) -> _ImagePaths:
+    """Read the WORKDIRs and VOLUMEs of the image the way BuildKit expands them: with
+    the ENV values (which carry over to the stages built FROM the stage) and the ARG
+    defaults of the stage; a value that itself uses an unknown variable is unknown."""
+    env: dict[str, str] = {}
+    args: dict[str, str] = {}
+    workdir: str | None = None
+    unresolved: str | None = None
+    volumes: list[tuple[str, str | None]] = []
+    for ins in (ins for stage in chain for ins in (stage.from_, *stage.instructions)):
+        keyword = ins.keyword
+        if keyword not in _PATH_KEYWORDS:
+            continue
+        known: dict[str, str | None] = {**args, **env}
+        if keyword == "FROM":
+            args = {}  # an ARG's scope ends with its stage; ENV is inherited
+        elif keyword == "ENV":
+            for pair in key_values(ins):
+                value = expand(pair.raw_value, known, escape=ins.escape)
+                if value is None:
+                    env.pop(pair.key, None)
+                else:
+                    env[pair.key] = value
+                known = {**args, **env}
+        elif keyword == "ARG":
+            for name, default in arg_defaults(ins).items():
+                value = None if default is None else expand(default, known, escape=ins.escape)
+                if value is None:
+                    args.pop(name, None)
+                else:
+                    args[name] = value
+        elif keyword == "WORKDIR":
+            values, _ = buildkit_value(ins)
+            value = expand(values[0], known, escape=ins.escape) if len(values) == 1 else None
+            if value is None or not value:
+                workdir, unresolved = None, ins.args_text.strip()
+            elif value.startswith("/"):
+                path = posixpath.normpath(value)
+                workdir, unresolved = ("/" if path == "//" else path), None
+            else:
+                workdir = None if workdir is None else posixpath.normpath(f"{workdir}/{value}")
+        elif keyword == "VOLUME":
+            values, _ = buildkit_value(ins)
+            for written in values:
+                value = expand(written, known, escape=ins.escape)
+                volumes.append((written, posixpath.normpath(value) if value else None))
+    return _ImagePaths(workdir, unresolved, tuple(volumes))
+
+
+_PATH_KEYWORDS = frozenset({"FROM", "ENV", "ARG", "WORKDIR", "VOLUME"})
+_SHARED_WRITABLE = frozenset({"/tmp", "/var/tmp", "/dev/shm"})
+"""Directories every user may write to (mode 1777)."""
+_OPEN_MODES = re.compile(r"(?:[0-7]?[0-7]{2}[2367]|(?:[ao]|[ugo]*o[ugo]*)[+=][rwxXst]*w[rwxXst]*)")
+"""A chmod mode that lets others write: ``777``, ``1777``, ``o+w``, ``a+rwx``."""
+
+
+def _unfit_directory(
+    ctx: FixContext, body: tuple[Instruction, ...], paths: _ImagePaths, plan: _Plan
+) -> str | None:
+    """Why a directory the program needs would be closed to the new user: its WORKDIR
+    (a variable, or inside root's home), or a VOLUME it is not given; None when none is."""
+    if paths.unresolved_workdir is not None and paths.workdir is None:
+        return (
+            f"the WORKDIR {paths.unresolved_workdir} is a variable the file gives no value:"
+            " the new user cannot be given its working directory"
+        )
+    workdir = paths.workdir
+    if workdir is not None and (workdir == "/root" or workdir.startswith("/root/")):
+        return (
+            f"the WORKDIR {workdir} is inside root's home, which other users cannot enter"
+            " (/root is 0700)"
+        )
+    for written, volume in paths.volumes:
+        if volume is None:
+            return (
+                f"VOLUME {written} is a variable the file gives no value: the new user may"
+                " not be able to write there"
+            )
+        if volume in _SHARED_WRITABLE or volume == plan.handed or _opened(ctx, body, volume):
+            continue
+        return (
+            f"VOLUME {volume} is a directory the new user is not given: the program could"
+            " not write its data there"
+        )
+    return None
+
+
+def _opened(ctx: FixContext, body: tuple[Instruction, ...], path: str) -> bool:
+    """Whether a RUN lets every user write to ``path`` (``chmod 777 /data``)."""
+    for ins in body:
+        script = ctx.shell(ins) if ins.keyword == "RUN" else None
+        if script is None:
+            continue
+        for command in script.commands:
+            if command.program != "chmod":
+                continue
+            values = [w.value or "" for w in command.effective_args]
+            modes = [v for v in values if _OPEN_MODES.fullmatch(v)]
+            targets = [posixpath.normpath(v) for v in values if v.startswith("/")]
+            if modes and path in targets:
+                return True
+    return False
+
+
+_NEEDS_ROOT: dict[str, str] = {
+    **dict.fromkeys(
+        ("iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "nft"),
+        "it changes the firewall",
+    ),
+    "tc": "it changes traffic control",
+    **dict.fromkeys(("crond", "cron"), "a cron daemon runs each job as its user"),
+    **dict.fromkeys(
+        ("tcpdump", "snort", "bro", "zeek", "kismet", "dsniff", "passivedns", "tshark"),
+        "it captures packets from a network interface",
+    ),
+    **dict.fromkeys(
+        ("openvpn", "pptpd", "hans", "shadowvpn", "ss-tun"),
+        "it creates a network device and routes",
+    ),
+    **dict.fromkeys(
+        ("dockerd", "dind"), "the Docker daemon runs as root (rootless is another setup)"
+    ),
+    "sysctl": "it sets kernel parameters",
+    "mount": "it mounts file systems",
+    "modprobe": "it loads kernel modules",
+    **dict.fromkeys(("dhcpd", "dnsmasq"), "it serves DHCP on a privileged port"),
+}
+"""Programs that need root (or capabilities a user does not have), and why."""
+_COMMAND_START = r"(?:^|[;&|(`{]|\b(?:then|do|else|exec|sudo|nohup)\s)\s*(?:[^\s;&|()`]*/)?"
+_ROOT_COMMAND = re.compile(
+    _COMMAND_START
+    + r"("
+    + "|".join(re.escape(p) for p in sorted(_NEEDS_ROOT, key=len, reverse=True))
+    + r")(?=$|[\s;&|)`])",
+    re.MULTILINE,
+)
+_IP_CHANGE = re.compile(
+    _COMMAND_START
+    + r"ip\s+(?:-\S+\s+)*(?:route|r|link|l|addr|address|a|rule|neigh|tuntap|tunnel)\s+"
+    r"(?:add|del|delete|set|change|replace|flush|append)(?=$|[\s;&|)`])",
+    re.MULTILINE,
+)
+"""``ip route add``, ``ip link set``: a change to the network, not a listing."""
+_WRAPPERS = frozenset({"tini", "tini-static", "dumb-init", "catatonit", "nohup", "exec", "--"})
+
+
+def _root_program(ctx: FixContext, body: tuple[Instruction, ...]) -> str | None:
+    """Why the command would fail without root: a program of :data:`_NEEDS_ROOT` (or an
+    ``ip`` change) it starts, itself, through ``sh -c`` or in a script of the build
+    context it starts; None when it starts none."""
+    for text in _command_texts(body):
+        found = _needs_root_in(text)
+        if found is not None:
+            return f"the command runs {found}"
+    read = ctx.read_context_file
+    for source in _started_scripts(body) if read is not None else []:
+        script = read(source) if read is not None else None
+        if script is None:
+            continue
+        code = "\n".join(
+            line.split(" #", 1)[0]
+            for line in script.splitlines()
+            if not line.lstrip().startswith("#")
+        )
+        found = _needs_root_in(code)
+        if found is not None:
+            return f"{posixpath.basename(source)} runs {found}"
+    return None
+
+
+def _needs_root_in(text: str) -> str | None:
+    if _IP_CHANGE.search(text) is not None:
+        return "ip, which needs root: it changes the network's routes, links or addresses"
+    match = _ROOT_COMMAND.search(text)
+    if match is None:
+        return None
+    return f"{match.group(1)}, which needs root: {_NEEDS_ROOT[match.group(1)]}"
+
+
+def _command_texts(body: tuple[Instruction, ...]) -> list[str]:
+    """The texts the container's command is read from: the program with its arguments
+    (after ``tini --`` and the like), and each shell script it is given (shell form,
+    ``sh -c "..."``)."""
+    texts: list[str] = []
+    words: list[str] = []
+    entrypoint, cmd = _last(body, "ENTRYPOINT"), _last(body, "CMD")
+    for ins in (entrypoint, cmd):
+        if ins is None:
+            continue
+        args = exec_args(ins)
+        if args is None:
+            texts.append(ins.args_text)
+            if ins is entrypoint:
+                break  # a shell-form ENTRYPOINT ignores CMD
+            continue
+        words.extend(args)
+    while words and (posixpath.basename(words[0]) in _WRAPPERS or words[0].startswith("-")):
+        words.pop(0)
+    if words:
+        texts.append(" ".join(words))
+    texts.extend(
+        word
+        for i, word in enumerate(words[1:], 1)
+        if words[i - 1] == "-c" or any(c in word for c in " \t\n;&|")
+    )
+    return texts
+
+
 # --------------------------------------------------------------------------- the fix
 
 
 def _plan(
     ctx: FixContext,
-    body: tuple[Instruction, ...],
+    chain: tuple[Stage, ...],
     base: BaseImage,
     ref: ImageRef | None,
     reused: str | None,
 ) -> _Plan | str:
     """The user to switch to and the script creating it; a reason when there is no fix."""
+    body = tuple(ins for stage in chain for ins in stage.instructions)
     if ref is not None and (ref.is_scratch or "distroless/" in f"{ref.domain}/{ref.path}"):
         # no shell to create a user: one whose passwd entry the file copies in, or
         # the numeric user (scratch has no /etc/passwd) or distroless's own nonroot
@@ -842,11 +1098,13 @@ def _plan(
         commands = _useradd(user, "/sbin/nologin")
     else:
         return "the base image's operating system is unknown"
-    workdir = _workdir(body)
+    workdir = _image_paths(chain).workdir
+    handed: str | None = None
     if workdir is not None and _app_may_own(workdir) and not _owner_set(ctx, body, workdir):
         commands += (f"chown {user.name}:{user.name} {workdir}",)
+        handed = workdir
     title = f"Create user `{user.name}` (uid {user.uid}) and switch to it"
-    return _Plan(f"{user.uid}:{user.uid}", commands, title)
+    return _Plan(f"{user.uid}:{user.uid}", commands, title, handed)
 
 
 def _switch(user: str) -> _Plan:

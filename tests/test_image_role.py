@@ -57,6 +57,24 @@ def signs(text: str, target: str | None = None, dockerfile: Path | None = None) 
             "entrypoint -M --repl",
             id="clojure-wrapper-arguments",
         ),
+        # the build and deployment tools of Google Cloud Build's cloud-builders images
+        pytest.param('ENTRYPOINT ["dotnet"]', "dotnet", id="dotnet"),
+        pytest.param('ENTRYPOINT ["javac"]', "javac", id="javac"),
+        pytest.param('ENTRYPOINT ["bazel"]', "bazel", id="bazel"),
+        pytest.param('ENTRYPOINT ["go"]', "go", id="go"),
+        pytest.param('ENTRYPOINT ["npm"]', "npm", id="npm"),
+        pytest.param('ENTRYPOINT ["yarn"]', "yarn", id="yarn"),
+        pytest.param('ENTRYPOINT ["pip"]', "pip", id="pip"),
+        pytest.param('ENTRYPOINT ["twine"]', "twine", id="twine"),
+        pytest.param(
+            'ENTRYPOINT ["python3", "-m", "twine"]', "python3 -m twine", id="twine-module"
+        ),
+        pytest.param('ENTRYPOINT ["gcloud"]', "gcloud", id="gcloud"),
+        pytest.param('ENTRYPOINT ["gsutil"]', "gsutil", id="gsutil"),
+        pytest.param('ENTRYPOINT ["/usr/bin/docker"]', "/usr/bin/docker", id="docker"),
+        pytest.param('ENTRYPOINT ["kubectl"]', "kubectl", id="kubectl"),
+        pytest.param('ENTRYPOINT ["helm"]', "helm", id="helm"),
+        pytest.param('ENTRYPOINT ["terraform"]', "terraform", id="terraform"),
     ],
 )
 def test_a_generic_command_is_a_sign(command: str, shown: str) -> None:
@@ -77,6 +95,10 @@ def test_a_generic_command_is_a_sign(command: str, shown: str) -> None:
         pytest.param('ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["redis-server"]', id="wrapped"),
         pytest.param('ENTRYPOINT srv --serve\nCMD ["bash"]', id="shell-form-entrypoint"),
         pytest.param('ENTRYPOINT ["python"]\nCMD ["app.py"]', id="entrypoint-and-script"),
+        pytest.param('CMD ["npm", "start"]', id="npm-start"),
+        pytest.param('ENTRYPOINT ["dotnet", "TestApp.dll"]', id="dotnet-application"),
+        pytest.param('CMD ["go", "run", "."]', id="go-run"),
+        pytest.param('CMD ["python3", "-m", "http.server"]', id="python-module-server"),
     ],
 )
 def test_an_applications_command_is_no_sign(command: str) -> None:
@@ -194,3 +216,13 @@ def test_the_image_is_the_shipped_stage_with_the_stages_it_is_built_from() -> No
     assert signs(text) == "only a generic command, `python3`"
     assert signs(text, target="app") is None
     assert signs(text, target="runtime") == "only a generic command, `python3`"
+
+
+def test_a_tool_image_that_copies_its_application_is_an_application() -> None:
+    """``ENTRYPOINT ["dotnet"]`` over a published app in its WORKDIR is the app's image."""
+    tool = "FROM mcr.microsoft.com/dotnet/sdk:8.0\nRUN dotnet --info\n"
+    assert signs(tool + 'ENTRYPOINT ["dotnet"]\n') == "only a generic command, `dotnet`"
+    app = 'WORKDIR /srv\nCOPY out/ .\nENTRYPOINT ["dotnet"]\nCMD ["Api.dll"]\n'
+    assert signs(tool + app) is None
+    bare = 'WORKDIR /srv\nCOPY out/ .\nENTRYPOINT ["npm"]\n'
+    assert signs("FROM node:22\n" + bare) is None

@@ -17,7 +17,9 @@ shipped stage with the stages of the file it is built FROM.
 - No ``CMD`` or ``ENTRYPOINT`` of its own: it runs what its base runs.
 - Only a generic command: a shell, an interpreter's or a build tool's prompt
   (``bash``, ``python3``, ``node``, ``irb``, ``php -a``, ``jshell``, ``mvn``,
-  ``lein repl``), or one that keeps the container idle (``sleep infinity``),
+  ``lein repl``) or a bare build, package or deployment tool (``dotnet``,
+  ``bazel``, ``go``, ``npm``, ``pip``, ``gcloud``, ``kubectl``, ``terraform``),
+  or one that keeps the container idle (``sleep infinity``),
   after an entrypoint wrapper (``docker-entrypoint.sh``, ``tini --``).
 - The header the official images' source repositories write into their
   generated Dockerfiles (``THIS DOCKERFILE IS GENERATED VIA "apply-templates.sh"
@@ -244,9 +246,28 @@ _PROMPTS: dict[str, frozenset[str]] = {
     "mvn": frozenset(),
     "gradle": frozenset(),
     "sbt": frozenset(),
+    "bazel": frozenset(),
+    "javac": frozenset(),
+    "dotnet": frozenset(),
+    "go": frozenset(),
+    "npm": frozenset(),
+    "yarn": frozenset(),
+    "pip": frozenset(),
+    "pip3": frozenset(),
+    "twine": frozenset(),
+    # deployment and cloud clients (Google Cloud Build's cloud-builders images): the
+    # image is a tool each build step runs with its own arguments
+    "gcloud": frozenset(),
+    "gsutil": frozenset(),
+    "docker": frozenset(),
+    "kubectl": frozenset(),
+    "helm": frozenset(),
+    "terraform": frozenset(),
 }
 """Shells, interpreters and build tools, and the arguments that keep them generic
 (``php -a`` is PHP's prompt; ``python app.py`` is an application)."""
+_TOOL_MODULES = frozenset({"pip", "twine"})
+"""Tools run as Python modules, bare (``python3 -m twine``): images to build with."""
 _VERSIONED = re.compile(r"(python|pypy|perl|ruby|lua)[0-9.]*")
 """``python3.12``, ``pypy3``, ``perl5.38.5``: the versioned names of the interpreters."""
 _PROMPT_ARGUMENTS = frozenset({"repl", "--repl", "-M", "shell"})
@@ -270,6 +291,9 @@ def _generic_command(words: tuple[str, ...]) -> str | None:
         return f"a command that only keeps the container idle, `{shown}`"
     program = posixpath.basename(rest[0])
     versioned = _VERSIONED.fullmatch(program)
+    module = rest[2] if len(rest) == 3 and rest[1] == "-m" else None
+    if versioned and versioned.group(1) == "python" and module in _TOOL_MODULES:
+        return f"only a generic command, `{shown}`"
     allowed = _PROMPTS.get(versioned.group(1) if versioned else program)
     if allowed is not None and all(word in allowed for word in rest[1:]):
         return f"only a generic command, `{shown}`"

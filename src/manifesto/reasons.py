@@ -240,6 +240,27 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"the file already creates a group with the name or id of the new user",
     ),
     _entry(
+        "workdir-variable",
+        "the WORKDIR is a variable without a value in the file: the new user cannot be given it",
+        r"the WORKDIR .+? is a variable the file gives no value",
+    ),
+    _entry(
+        "workdir-in-root-home",
+        "the WORKDIR is inside root's home, which other users cannot enter",
+        r"the WORKDIR .+? is inside root's home",
+    ),
+    _entry(
+        "volume-not-writable",
+        "a VOLUME the new user is not given: the program could not write its data",
+        r"VOLUME .+? is a directory the new user is not given",
+        r"VOLUME .+? is a variable the file gives no value",
+    ),
+    _entry(
+        "needs-root",
+        "the command runs a program that needs root (iptables, crond, tcpdump, openvpn, ...)",
+        r"(?:the command|\S+) runs \S+, which needs root",
+    ),
+    _entry(
         "next-run-not-mergeable",
         "the next RUN cannot take the update exactly (flags, heredoc, several statements, ...)",
         r"next RUN ",

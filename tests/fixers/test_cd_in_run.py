@@ -150,6 +150,30 @@ def test_the_message_says_what_needs_the_old_directory() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("later", "needs"),
+    [
+        pytest.param("RUN cd /tmp && make", "line 4 (CMD)", id="absolute cd"),
+        pytest.param("RUN cd build && make", "line 3 (RUN)", id="relative cd"),
+        pytest.param("RUN cd /tmp; make", "line 3 (RUN)", id="cd then ;"),
+        pytest.param("RUN --mount=target=cache cd /tmp && make", "line 3 (RUN)", id="mount"),
+    ],
+)
+def test_a_run_that_goes_to_its_own_directory_first_does_not_need_it(
+    later: str, needs: str
+) -> None:
+    # `RUN cd /tmp && make` leaves the directory it is given at once: what needs the
+    # one the first RUN leaves is the CMD after it
+    src = f'FROM example/app:1\nRUN cd /tmp && tar -xf a.tgz\n{later}\nCMD ["/app"]\n'
+    first = findings(src)[0]
+    assert first == (
+        "`cd /tmp` in a RUN: the working directory before the RUN is unknown (the base"
+        f" image sets it), and {needs} needs it: name it with a WORKDIR first",
+        False,
+        "workdir-unknown",
+    )
+
+
 def test_one_finding_per_run_and_none_for_subshells() -> None:
     src = "FROM debian:12\nRUN cd /a && make && cd /b && make\nRUN (cd /c && make)\n"
     assert len(findings(src)) == 1

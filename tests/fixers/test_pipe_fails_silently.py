@@ -173,3 +173,102 @@ def test_a_pipe_from_grep_gets_no_shell(script: str) -> None:
 def test_a_reader_that_reads_everything_gets_the_shell() -> None:
     src = "FROM debian:12\nRUN echo x | grep -v y\nRUN true\n"
     assert _fix(src) == f"FROM debian:12\n{SHELL_LINE}\nRUN echo x | grep -v y\nRUN true\n"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param(
+            "find /etc/mysql/ -name '*.cnf' -print0"
+            " | xargs -0 grep -lZE '^(bind-address|log|user\\s)'"
+            " | xargs -rt -0 sed -Ei 's/^(bind-address|log|user\\s)/#&/'",
+            id="mariadb",
+        ),
+        pytest.param("ls /etc | xargs -n 1 grep -l foo | sort", id="option with a value"),
+        pytest.param("ls /etc | xargs -I{} grep -l foo {} | wc -l", id="attached value"),
+        pytest.param("ls /etc | xargs --max-args 1 /usr/bin/grep foo | cut -c1", id="long"),
+    ],
+)
+def test_grep_run_by_xargs_before_the_end_of_a_pipe_gets_no_shell(script: str) -> None:
+    # grep exits 1 when nothing matches, xargs then 123: pipefail would fail the RUN
+    src = f"FROM debian:12\nRUN {script}\n"
+    assert _fix(src) == src
+    assert _slug(src) == "pipe-grep-may-match-nothing"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param("find /etc -name '*.cnf' -print0 | xargs -0 grep -lZ foo", id="grep last"),
+        pytest.param("find /etc -print0 | xargs -0 sed -n 1p | wc -l", id="xargs sed"),
+        pytest.param("ls /etc | xargs -n 1 echo grep | sort", id="grep is an argument"),
+    ],
+)
+def test_xargs_that_cannot_fail_the_pipe_gets_the_shell(script: str) -> None:
+    src = f"FROM debian:12\nRUN {script}\n"
+    assert _fix(src) == f"FROM debian:12\n{SHELL_LINE}\nRUN {script}\n"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "curl -fsSL https://x/latest | awk '/tag_name/{print $4;exit}'",
+        "curl -fsSL https://x/latest | awk -F '\"' '/tag_name/{print $4; exit}' > /v",
+        "dpkg -l | awk 'NR==1{print;exit}'",
+        "dpkg -l | awk '{ exit }' | cat",
+        "dpkg -l | awk '/x/ { exit 1 }' | cat",
+        "dpkg -l | gawk -e 'NR > 3 { exit 0 }'",
+        "dpkg -l | awk 'FNR == 2 { nextfile }'",
+        'dpkg -l | awk "$PROGRAM"',
+        "dpkg -l | awk -f /tmp/first.awk",
+        "dpkg -l | sed q",
+        "dpkg -l | sed -n '1p;q'",
+        "dpkg -l | sed '/x/q'",
+        "dpkg -l | sed -nE '/^ii/{p;Q}'",
+        "dpkg -l | sed -e 's/a/b/' -e 3q",
+        "dpkg -l | sed --expression=q",
+        'dpkg -l | sed "$SCRIPT"',
+        "dpkg -l | sed -f /tmp/first.sed",
+        "dpkg -l | read first",
+        "dpkg -l | IFS= read -r first",
+        "dpkg -l | grep -Eq '^ii'",
+        "dpkg -l | grep -l bash",
+    ],
+)
+def test_a_reader_that_stops_early_gets_no_shell(script: str) -> None:
+    # the writer dies of SIGPIPE (curl: exit 23) once the reader is gone; pipefail
+    # would fail the RUN
+    src = f"FROM debian:12\nRUN {script}\n"
+    assert _fix(src) == src
+    assert _slug(src) == "pipe-ends-early"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "dpkg -l | awk '{print $2}'",
+        "dpkg -l | awk -F: '/^ii/ {print $1}'",
+        "dpkg -l | awk '{ print \"exit\" }'",
+        "dpkg -l | awk -v mode=exit '{ print mode }'",
+        "ldd /bin/tool | awk '/not found/ { exit 1 }'",
+        "dpkg -l | sed 's/quiet/loud/'",
+        "dpkg -l | sed -n '/^ii/,/^rc/p'",
+        "dpkg -l | sed 'y/abc/qqq/'",
+        "dpkg -l | sed 's|/q|/x|w /tmp/q'",
+        "dpkg -l | sed -e 's/a/b/' q",
+        "dpkg -l | grep -e -q",
+        "dpkg -l | grep -A 3 bash",
+        "dpkg -l | xargs grep -q bash",
+        "dpkg -l | cut -c1-10",
+    ],
+)
+def test_a_reader_that_reads_to_the_end_gets_the_shell(script: str) -> None:
+    src = f"FROM debian:12\nRUN {script}\n"
+    assert _fix(src) == f"FROM debian:12\n{SHELL_LINE}\nRUN {script}\n"
+
+
+def test_the_reason_names_the_reader_that_stops_early() -> None:
+    src = "FROM debian:12\nRUN a | b\nRUN curl -fsS https://x | awk '/v/{print;exit}'\n"
+    (finding,) = check_text(src, [pipe_fails_silently], UNSAFE)
+    assert finding.violation.reason is not None
+    assert finding.violation.reason.text.endswith("(`awk '/v/{print;exit}'` on line 3)")

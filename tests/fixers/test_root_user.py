@@ -316,7 +316,9 @@ def test_the_corpus_fixed_with_every_rule_parses_and_is_stable(corpus: list[Path
         if again.output != result.output or again.errors:
             problems.append(f"{path}: fixing twice changes it again {again.errors}")
     assert not problems, "\n".join(problems[:10])
-    assert switched > 300
+    # ~205 since the images that would fail as the new user (a VOLUME it is not given, a
+    # command that needs root, a WORKDIR in /root) are left without a fix
+    assert switched > 190
 
 
 # --------------------------------------------------------------------------- configured user
@@ -454,8 +456,6 @@ def test_a_group_elsewhere_or_adding_a_user_to_a_group_is_no_clash() -> None:
         ),
         pytest.param("WORKDIR /etc/myapp\n", None, id="under-etc"),
         pytest.param("WORKDIR /usr/lib/app\n", None, id="under-usr-lib"),
-        pytest.param("WORKDIR $APP_HOME\n", None, id="variable"),
-        pytest.param("WORKDIR /app\nWORKDIR ${SUB}\n", None, id="variable-after"),
         pytest.param("WORKDIR code\n", None, id="relative-to-the-base-image"),
         pytest.param('WORKDIR "/my app"\n', None, id="quoted-blank"),
         pytest.param("", None, id="none"),
@@ -827,3 +827,199 @@ def test_dotnet_framework_images_are_windows() -> None:
         "COPY --from=build /app/out ./\n"
     )
     assert only_reason("FROM alpine:3.20 AS build\n" + src) == "windows-image"
+
+
+# --------------------------------------------------------------------------- what fails at run time
+
+_NO_USER = "the image runs as root: no USER sets another user; "
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "slug"),
+    [
+        pytest.param(
+            "workdir-variable",
+            "the WORKDIR ${APP_HOME} is a variable the file gives no value: the new user cannot"
+            " be given its working directory",
+            "workdir-variable",
+            id="workdir-variable",
+        ),
+        pytest.param(
+            "workdir-root-home",
+            "the WORKDIR /root/.urlwatch is inside root's home, which other users cannot enter"
+            " (/root is 0700)",
+            "workdir-in-root-home",
+            id="workdir-root-home",
+        ),
+        pytest.param(
+            "volume-data",
+            "VOLUME /var/lib/mysql is a directory the new user is not given: the program could"
+            " not write its data there",
+            "volume-not-writable",
+            id="volume",
+        ),
+        pytest.param(
+            "needs-root-iptables",
+            "the command runs iptables, which needs root: it changes the firewall",
+            "needs-root",
+            id="iptables",
+        ),
+    ],
+)
+def test_an_image_that_would_fail_as_the_new_user_is_not_switched(
+    case: str, reason: str, slug: str
+) -> None:
+    src = (FIXTURES / f"{case}.in.Dockerfile").read_text("utf-8")
+    assert findings(src) == [(_NO_USER + reason, slug, False)]
+    assert not (FIXTURES / f"{case}.out.Dockerfile").exists()
+
+
+@pytest.mark.parametrize(
+    ("lines", "handed"),
+    [
+        pytest.param("ENV APP_HOME=/opt/app\nWORKDIR ${APP_HOME}\n", "/opt/app", id="env"),
+        pytest.param("ARG APP_HOME=/opt/app\nWORKDIR $APP_HOME\n", "/opt/app", id="arg-default"),
+        pytest.param(
+            "ENV BASE=/opt\nENV APP_HOME=${BASE}/app\nWORKDIR ${APP_HOME}/data\n",
+            "/opt/app/data",
+            id="env-from-env",
+        ),
+        pytest.param("ENV DIR /srv/app\nWORKDIR $DIR\n", "/srv/app", id="legacy-env"),
+        pytest.param(
+            "WORKDIR $APP_HOME\nWORKDIR /srv/app\n", "/srv/app", id="a-literal-one-follows"
+        ),
+    ],
+)
+def test_a_workdir_variable_the_file_gives_a_value_is_handed_over(lines: str, handed: str) -> None:
+    src = f'FROM debian:12\n{lines}COPY srv /usr/local/bin/srv\nCMD ["srv"]\n'
+    assert fix(src).endswith(
+        f'RUN {CREATE_APP} && chown app:app {handed}\nUSER 10001:10001\nCMD ["srv"]\n'
+    )
+
+
+def test_the_env_of_the_stage_built_from_resolves_the_workdir_and_args_do_not_cross() -> None:
+    run = 'COPY srv /usr/local/bin/srv\nCMD ["srv"]\n'
+    inherited = (
+        f"FROM debian:12 AS base\nENV APP_HOME=/opt/app\nFROM base\nWORKDIR $APP_HOME\n{run}"
+    )
+    assert fix(inherited).endswith(
+        f'RUN {CREATE_APP} && chown app:app /opt/app\nUSER 10001:10001\nCMD ["srv"]\n'
+    )
+    # an ARG ends with its stage: the next one does not see its value
+    crossed = f"FROM debian:12 AS base\nARG APP_HOME=/opt/app\nFROM base\nWORKDIR $APP_HOME\n{run}"
+    assert only_reason(crossed) == "workdir-variable"
+    unknown = 'FROM debian:12\nENV APP_HOME=$PREFIX/app\nWORKDIR $APP_HOME\nCMD ["srv"]\n'
+    assert only_reason(unknown) == "workdir-variable"
+    # a WORKDIR with a variable after a literal one: the directory is still unknown
+    after = f"FROM debian:12\nWORKDIR /app\nWORKDIR ${{SUB}}\n{run}"
+    assert only_reason(after) == "workdir-variable"
+
+
+def test_a_home_other_than_roots_is_not_refused() -> None:
+    """Only /root is known closed (0700); /home/node of the node image is 0755."""
+    src = 'FROM node:22-bookworm-slim\nWORKDIR /home/node/app\nCOPY . .\nCMD ["node", "main.js"]\n'
+    assert f"RUN {CREATE_APP} && chown app:app /home/node/app\n" in fix(src)
+    assert only_reason('FROM debian:12\nWORKDIR /root\nCOPY srv /srv\nCMD ["/srv"]\n') == (
+        "workdir-in-root-home"
+    )
+
+
+@pytest.mark.parametrize(
+    ("volume", "named"),
+    [
+        pytest.param("VOLUME /var/lib/vault", "/var/lib/vault", id="data"),
+        pytest.param('VOLUME ["/data", "/tmp"]', "/data", id="json"),
+        pytest.param("VOLUME /srv/app/data", "/srv/app/data", id="under-the-workdir"),
+        pytest.param("ENV DATA=/data\nVOLUME $DATA", "/data", id="resolved"),
+    ],
+)
+def test_a_volume_the_user_is_not_given_is_named(volume: str, named: str) -> None:
+    src = f'FROM debian:12\nWORKDIR /srv/app\nCOPY srv .\n{volume}\nCMD ["./srv"]\n'
+    ((message, slug, fixed),) = findings(src)
+    assert (slug, fixed) == ("volume-not-writable", False)
+    assert message.endswith(
+        f"; VOLUME {named} is a directory the new user is not given: the"
+        " program could not write its data there"
+    )
+
+
+def test_a_volume_of_the_stage_built_from_counts_and_a_variable_one_is_refused() -> None:
+    src = 'FROM debian:12 AS base\nVOLUME /data\nFROM base\nCOPY srv /srv\nCMD ["/srv"]\n'
+    assert only_reason(src) == "volume-not-writable"
+    unknown = 'FROM debian:12\nVOLUME $DATA_DIR\nCOPY srv /srv\nCMD ["/srv"]\n'
+    assert findings(unknown)[0][0].endswith(
+        "; VOLUME $DATA_DIR is a variable the file gives no value: the new user may not be"
+        " able to write there"
+    )
+
+
+@pytest.mark.parametrize(
+    "volume",
+    [
+        pytest.param("VOLUME /srv/app", id="the-workdir"),
+        pytest.param("VOLUME /tmp", id="tmp"),
+        pytest.param("RUN mkdir /data && chmod 1777 /data\nVOLUME /data", id="opened"),
+        pytest.param("RUN mkdir /data && chmod a+rwx /data\nVOLUME /data", id="opened-symbolic"),
+    ],
+)
+def test_a_volume_the_user_can_write_is_still_switched(volume: str) -> None:
+    src = f'FROM debian:12\nWORKDIR /srv/app\nCOPY srv .\n{volume}\nCMD ["./srv"]\n'
+    assert [(slug, fixed) for _, slug, fixed in findings(src)] == [(None, True)]
+
+
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        pytest.param('CMD ["crond", "-f", "-L", "/dev/stdout"]', "crond", id="crond"),
+        pytest.param('CMD ["/usr/sbin/cron", "-f"]', "cron", id="cron-path"),
+        pytest.param('ENTRYPOINT ["/sbin/tini", "--", "tcpdump", "-i", "eth0"]', "tcpdump"),
+        pytest.param('CMD ["sh", "-c", "sysctl -w net.ipv4.ip_forward=1 && exec srv"]', "sysctl"),
+        pytest.param("CMD openvpn --config /etc/openvpn/server.conf", "openvpn", id="openvpn"),
+        pytest.param('ENTRYPOINT ["snort"]\nCMD ["-i", "eth0"]', "snort", id="snort"),
+        pytest.param('ENTRYPOINT ["zeek", "-i", "eth0"]', "zeek", id="zeek"),
+        pytest.param("CMD nft -f /etc/nftables.conf; exec srv", "nft", id="nft"),
+        pytest.param('CMD ["ip", "route", "add", "default", "via", "10.0.0.1"]', "ip", id="ip"),
+        pytest.param('ENTRYPOINT ["hack/dind"]\nCMD ["bash"]', "dind", id="docker-in-docker"),
+    ],
+)
+def test_a_command_that_needs_root_is_not_switched(command: str, program: str) -> None:
+    src = f"FROM debian:12\nCOPY srv /usr/local/bin/srv\n{command}\n"
+    ((message, slug, fixed),) = findings(src)
+    assert (slug, fixed) == ("needs-root", False)
+    assert f"; the command runs {program}, which needs root: " in message
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param('CMD ["srv", "--schedule", "cron"]', id="an-argument-named-cron"),
+        pytest.param('CMD ["ip", "addr", "show"]', id="ip-listing"),
+        pytest.param('CMD ["sh", "-c", "exec srv --mount /data"]', id="option-named-mount"),
+        pytest.param('CMD ["crontab-ui"]', id="longer-name"),
+    ],
+)
+def test_a_command_that_only_names_such_a_program_is_still_switched(command: str) -> None:
+    src = f"FROM debian:12\nCOPY srv /usr/local/bin/srv\n{command}\n"
+    assert [(slug, fixed) for _, slug, fixed in findings(src)] == [(None, True)]
+
+
+def test_a_program_that_needs_root_in_the_entrypoint_script(tmp_path: Path) -> None:
+    src = 'FROM alpine:3.20\nCOPY entry.sh /\nENTRYPOINT ["/entry.sh"]\n'
+    settings = _with_context(tmp_path)
+    (tmp_path / "entry.sh").write_text(
+        "#!/bin/sh\nset -e\n# iptables is set up by the host\n"
+        'if [ -n "$GW" ]; then ip route add default via "$GW"; fi\nexec srv\n',
+        "utf-8",
+    )
+    ((message, slug, fixed),) = findings(src, settings)
+    assert (slug, fixed) == ("needs-root", False)
+    assert message.endswith(
+        "; entry.sh runs ip, which needs root: it changes the network's routes, links or addresses"
+    )
+    (tmp_path / "entry.sh").write_text("#!/bin/sh\n# iptables: none\nexec srv\n", "utf-8")
+    assert [fixed for _, _, fixed in findings(src, settings)] == [True]
+
+
+def test_a_base_image_is_still_reported_as_one_before_what_would_fail() -> None:
+    src = 'FROM debian:12\nVOLUME /data\nCMD ["bash"]\n'
+    assert only_reason(src) == "base-image"
