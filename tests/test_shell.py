@@ -617,3 +617,23 @@ def test_corpus_offsets_are_exact() -> None:
     )
     assert runs > 5000
     assert errors < runs * 0.02
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a bare assignment runs its substitution: the pipe inside is a pipe of the script
+        pytest.param(
+            "V=$(curl -s u | awk '{exit}') && echo $V", ["curl", "awk", "echo"], id="bare"
+        ),
+        pytest.param("A=$(id -u) B=`hostname`", ["id", "hostname"], id="several"),
+        pytest.param("V=$(date) make", ["make", "date"], id="prefix"),
+        # a declaration's assignment is one of its words: walked once, not twice
+        pytest.param("export V=$(uname -m)", ["export", "uname"], id="declaration"),
+    ],
+)
+def test_substitutions_in_assignments_are_commands(text: str, expected: list[str]) -> None:
+    sc = parse(text)
+    assert [c.name.value for c in sc.commands if c.name] == expected
+    pipe = [c for c in sc.commands if c.name and c.name.value in ("curl", "awk")]
+    assert all(c.in_pipeline for c in pipe)

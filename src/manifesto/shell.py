@@ -1305,7 +1305,11 @@ class _Walker:
             self.apply_set(args, end)
         for wn in word_nodes:
             self.substitutions(wn, ctx)
-        if node is not None:
+        # the values of assignments (a declaration's are among its words): a bare
+        # `V=$(curl ... | awk ...)` runs that pipe too
+        if node is not None and node.type == "variable_assignment":
+            self.substitutions(node, ctx)
+        elif node is not None and node.type in ("variable_assignments", "command"):
             for child in node.named_children:
                 if child.type == "variable_assignment":
                     self.substitutions(child, ctx)
